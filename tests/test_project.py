@@ -1,0 +1,27 @@
+"The project's files agree with each other: README with index.ipynb, the console script with the CLI, the config with nbdev 3."
+import json, subprocess, sys, tomllib
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+def _cells(nb, kind): return [''.join(c['source']).strip() for c in json.loads(nb.read_text())['cells'] if c['cell_type'] == kind]
+
+def test_readme_in_step_with_index():
+    "README.md is made from nbs/index.ipynb by `nbdev-readme` (Quarto); every cell of the notebook must appear in it."
+    readme, nb = (ROOT/'README.md').read_text(), ROOT/'nbs/index.ipynb'
+    for cell in _cells(nb, 'markdown')[1:] + _cells(nb, 'code'):
+        for para in cell.split('\n\n'): assert para.strip() in readme, f"README.md is out of step with nbs/index.ipynb; missing:\n{para}"
+
+def test_nbdev3_config():
+    cfg = tomllib.loads((ROOT/'pyproject.toml').read_text())
+    assert not (ROOT/'settings.ini').exists(), "nbdev 3 refuses settings.ini: configure [tool.nbdev] in pyproject.toml"
+    assert cfg['tool']['nbdev']['tst_flags'].split() == ['notest', 'slow']
+    assert cfg['project']['scripts']['car-classifier'] == 'car_classifier.cli:main'
+    assert (ROOT/'nbs/_quarto.yml').exists() and (ROOT/'nbs/nbdev.yml').exists()
+
+def test_console_script_runs():
+    "The installed `car-classifier` command answers a bad path with one line and status 2, not a traceback."
+    exe = Path(sys.executable).parent/'car-classifier'
+    run = subprocess.run([str(exe), 'data', '/no/such/folder'], capture_output=True, text=True)
+    assert run.returncode == 2 and run.stdout == ''
+    assert run.stderr.startswith('error: /no/such/folder does not exist') and 'Traceback' not in run.stderr

@@ -1,0 +1,14 @@
+"""Write README.md from nbs/index.ipynb where Quarto (which `nbdev-readme` needs) is not installed.
+
+usage: python tools/readme.py     (with Quarto, prefer `nbdev-readme`; tests/test_project.py checks the two agree)"""
+import json
+from pathlib import Path
+
+root = Path(__file__).resolve().parent.parent
+cells = json.loads((root/'nbs/index.ipynb').read_text())['cells']
+out = []
+for c in cells:
+    src = ''.join(c['source']).strip()
+    if c['cell_type'] == 'markdown': out.append(src)
+    elif src and not src.startswith('#| hide'): out.append(f"``` python\n{src}\n```")
+(root/'README.md').write_text('\n\n'.join(out) + '\n')
