@@ -1,5 +1,5 @@
 # Two commands set everything up from a fresh clone (see README):
-#   make demo   install, then run the main job (DATA=/path/to/stanford-cars to use your copy)
+#   make demo   install, then run the main job: read, train, report (DATA=/path/to/stanford-cars to use your copy)
 #   make test   install, then run every notebook as a test
 # Both create .venv when it is missing. TORCH names the torch build: the default is the CPU/CUDA wheel
 # pair these machines hold on disk; use e.g. TORCH="torch torchvision" to let pip choose for your machine.
@@ -22,8 +22,11 @@ $(VENV)/.installed: $(BIN)/python pyproject.toml
 
 install: $(VENV)/.installed
 
+# The main job: read the data, train with lr_find-driven fine-tuning, report. With no DATA it tries fastai's download
+# and, offline, trains on a tiny synthetic sample instead. ARGS passes more options to `car-classifier train`.
 demo: install
 	$(BIN)/car-classifier data $(if $(DATA),"$(DATA)",--fallback-sample)
+	$(BIN)/car-classifier train $(if $(DATA),--data "$(DATA)",--fallback-sample) --out runs/demo $(ARGS)
 
 test: install
 	$(BIN)/python -m pytest

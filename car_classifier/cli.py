@@ -9,10 +9,13 @@ from __future__ import annotations
 import argparse, json, sys, tempfile, warnings
 from pathlib import Path
 
-from .data import cars_dataframe, cars_summary, make_tiny_cars
+from .data import cars_dataframe, cars_dataloaders, cars_summary, make_tiny_cars
+from .learner import (RECIPES, cars_learner, fine_tune_with_lr_find, plot_training, recipe, save_classifier,
+                                    setup_distributed, training_cbs)
+from fastai.torch_core import rank_distrib
 
 # %% auto #0
-__all__ = ['sample_path', 'data_command', 'cli_parser', 'main']
+__all__ = ['sample_path', 'data_command', 'train_command', 'add_train_parser', 'cli_parser', 'main']
 
 # %% ../nbs/05_cli.ipynb #c006
 def sample_path() -> Path:
@@ -35,6 +38,67 @@ def data_command(args) -> int:
     return 0
 
 # %% ../nbs/05_cli.ipynb #c009
+def _train_data(args):
+    "The DataFrame to train on and whether it is the tiny sample (whose recipe is `sample`)."
+    if args.sample or args.data is None and args.fallback_sample:
+        try:
+            if not args.sample: return cars_dataframe(None), False
+        except (ConnectionError, FileNotFoundError) as e: print(f"{e}\n\nTraining on a tiny synthetic sample instead (pass --data PATH to use your copy).", file=sys.stderr)
+        return cars_dataframe(sample_path()), True
+    return cars_dataframe(args.data), False
+
+def _report(learn, record:dict) -> dict:
+    "The last epoch's metrics, by name."
+    last = record['phases'][-1]
+    return dict(zip(last['metric_names'], last['values'][-1])) if last['values'] else {}
+
+# %% ../nbs/05_cli.ipynb #c010
+def train_command(args) -> int:
+    "Train on `args.data` with the recipe and the options given, and write the model and its record into `args.out`."
+    setup_distributed()
+    df, is_sample = _train_data(args)
+    fields = {k: getattr(args, k) for k in RECIPES['default'] if hasattr(args, k)}
+    r = recipe(args.recipe or ('sample' if is_sample else 'default'), **fields, pretrained=False if args.no_pretrained else None)
+    out = Path(args.out)
+    load = dict(valid_pct=args.valid_pct, seed=args.seed, bs=r['bs'], crop=r['crop'], num_workers=args.num_workers)
+    dls = cars_dataloaders(df, size=r['size'], **load)
+    frozen_dls = cars_dataloaders(df, size=r['freeze_size'], **load) if r['freeze_size'] else None
+    learn = cars_learner(dls, r['arch'], pretrained=r['pretrained'], weights=args.weights, label_smoothing=r['label_smoothing'], mixup=r['mixup'], seed=args.seed, path=out)
+    record = fine_tune_with_lr_find(learn, r['freeze_epochs'], r['epochs'], r['suggest'], r['div'], r['lr_find_iters'], frozen_dls, resume=args.resume, cbs=training_cbs(patience=args.patience))
+    if rank_distrib() == 0:
+        save_classifier(learn, out, size=r['size'])
+        (out/'record.json').write_text(json.dumps(dict(recipe=r, **record), indent=1))
+        plot_training(record).savefig(out/'training.png', dpi=80)
+        print(json.dumps(dict(out=str(out), **_report(learn, record))))
+    return 0
+
+# %% ../nbs/05_cli.ipynb #c012
+def add_train_parser(sub):
+    "The `train` subcommand: data, architecture and recipe options (those left out come from the recipe)."
+    train = sub.add_parser('train', help='fine-tune a model with lr_find-driven learning rates')
+    train.add_argument('--data', help='folder (or CSV) holding Stanford Cars; omitted: download it with fastai')
+    train.add_argument('--sample', action='store_true', help='train on a tiny synthetic dataset')
+    train.add_argument('--fallback-sample', action='store_true', help='train on the tiny synthetic dataset when the data cannot be found or downloaded')
+    train.add_argument('--out', required=True, help='folder for the model, its record and checkpoints')
+    train.add_argument('--recipe', choices=list(RECIPES), help='starting configuration (default: default, or sample for the tiny sample)')
+    train.add_argument('--arch', help='torchvision ResNet name or any timm model name')
+    train.add_argument('--weights', help='local file of pretrained weights (.safetensors or .pth)')
+    train.add_argument('--no-pretrained', action='store_true', help='start from random weights')
+    for flag, kind, text in (('size', int, 'image side in pixels'), ('freeze-size', int, 'image side in the frozen phase (progressive resizing)'),
+                             ('freeze-epochs', int, 'epochs with the body frozen'), ('epochs', int, 'epochs unfrozen'), ('bs', int, 'batch size'),
+                             ('label-smoothing', float, 'label smoothing (0: off)'), ('mixup', float, 'MixUp alpha (0: off)'),
+                             ('div', float, 'unfrozen learning rates: slice(lr/div, lr)'), ('lr-find-iters', int, 'mini-batches per lr_find')):
+        train.add_argument(f'--{flag}', type=kind, help=text)
+    train.add_argument('--suggest', choices=['valley', 'slide', 'minimum', 'steep'], help='lr_find suggestion')
+    train.add_argument('--crop', action='store_true', default=None, help='crop images to their bounding box')
+    train.add_argument('--valid-pct', type=float, default=0.2, help='share of each class held out for validation')
+    train.add_argument('--seed', type=int, default=42, help='random seed')
+    train.add_argument('--patience', type=int, help='stop after this many epochs without better accuracy')
+    train.add_argument('--num-workers', type=int, help='DataLoader worker processes')
+    train.add_argument('--resume', action='store_true', help='continue from the last checkpoint in --out')
+    train.set_defaults(run=train_command)
+
+# %% ../nbs/05_cli.ipynb #c013
 def cli_parser() -> argparse.ArgumentParser:
     "The `car-classifier` argument parser, one subcommand per job."
     parser = argparse.ArgumentParser(prog='car-classifier', description='Recognise the make, model and year of a car in a photo.')
@@ -45,20 +109,22 @@ def cli_parser() -> argparse.ArgumentParser:
     data.add_argument('--fallback-sample', action='store_true', help='use the tiny synthetic dataset when the data cannot be found or downloaded')
     data.add_argument('--json', action='store_true', help='print the summary as JSON')
     data.set_defaults(run=data_command)
+    add_train_parser(sub)
     return parser
 
-# %% ../nbs/05_cli.ipynb #c010
+# %% ../nbs/05_cli.ipynb #c014
 def main(argv:list[str]|None=None) -> int:
     "Run `car-classifier`: errors in the input are printed on one line with exit status 2, never as a traceback."
     args = cli_parser().parse_args(argv)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter('default')
+            warnings.simplefilter('ignore', DeprecationWarning)  # library internals (numpy.core in fastai), not the user's business
             warnings.showwarning = lambda message, category, *a, **k: print(f"warning: {message}", file=sys.stderr)
             return args.run(args)
     except (ValueError, FileNotFoundError, ConnectionError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
 
-# %% ../nbs/05_cli.ipynb #c015
+# %% ../nbs/05_cli.ipynb #c022
 if __name__ == '__main__': sys.exit(main())

@@ -35,11 +35,11 @@ from fastai.vision.learner import model_meta, vision_learner
 import car_classifier
 
 # %% auto #0
-__all__ = ['TORCHVISION_ARCHS', 'SUGGESTIONS', 'resolve_arch', 'load_state_dict_file', 'top5_accuracy', 'cars_metrics',
+__all__ = ['TORCHVISION_ARCHS', 'SUGGESTIONS', 'RECIPES', 'resolve_arch', 'load_state_dict_file', 'top5_accuracy', 'cars_metrics',
            'match_normalize', 'seed_everything', 'cars_learner', 'CarsDistributedDL', 'CarsDistributedTrainer',
-           'setup_distributed', 'distributed_cbs', 'broadcast_value', 'alone', 'find_lr', 'write_checkpoint',
-           'EpochCheckpoint', 'read_checkpoint', 'fine_tune_with_lr_find', 'plot_training', 'classifier_config',
-           'save_classifier']
+           'setup_distributed', 'distributed_cbs', 'broadcast_value', 'alone', 'find_lr', 'epoch_ran',
+           'write_checkpoint', 'EpochCheckpoint', 'read_checkpoint', 'BestModelSaver', 'EarlyStopper', 'HistoryLogger',
+           'training_cbs', 'fine_tune_with_lr_find', 'plot_training', 'classifier_config', 'save_classifier', 'recipe']
 
 # %% ../nbs/01_learner.ipynb #c006
 TORCHVISION_ARCHS = {f.__name__: f for f in model_meta if callable(f) and f.__module__.startswith('torchvision')}
@@ -189,6 +189,10 @@ def find_lr(learn:Learner, suggest:str='valley', num_it:int=100) -> dict:
     return broadcast_value(found)
 
 # %% ../nbs/01_learner.ipynb #c030
+def epoch_ran(learn:Learner) -> bool:
+    "False for an epoch that `fit(start_epoch=...)` skipped: fastai still calls `after_epoch` for it, with nothing recorded."
+    return bool(learn.recorder.values and learn.recorder.values[-1])
+
 def write_checkpoint(learn:Learner, phase:str, epoch:int, lr:float, record:dict):
     "Save model and optimiser as `models/last.pth` and note phase, epoch, learning rate and record in `checkpoint.json` (rank 0 only)."
     learn.save('last', with_opt=True)
@@ -199,6 +203,7 @@ class EpochCheckpoint(Callback):
     order = 70
     def __init__(self, phase:str, lr:float, record:dict): self.phase, self.lr, self.record = phase, lr, record
     def after_epoch(self):
+        if not epoch_ran(self.learn): return
         write_checkpoint(self.learn, self.phase, self.epoch, self.lr, self.record)
         if os.environ.get('CAR_CLASSIFIER_CRASH_AFTER') == f'{self.phase}:{self.epoch}': os._exit(3)
 
@@ -213,10 +218,36 @@ def read_checkpoint(learn:Learner) -> dict|None:
     return state
 
 # %% ../nbs/01_learner.ipynb #c033
+class BestModelSaver(SaveModelCallback):
+    "fastai's `SaveModelCallback`, ignoring epochs skipped on resume."
+    def after_epoch(self):
+        if epoch_ran(self.learn): super().after_epoch()
+
+class EarlyStopper(EarlyStoppingCallback):
+    "fastai's `EarlyStoppingCallback`, ignoring epochs skipped on resume."
+    def after_epoch(self):
+        if epoch_ran(self.learn): super().after_epoch()
+
+class HistoryLogger(CSVLogger):
+    "fastai's `CSVLogger` (appending), without lines for epochs skipped on resume, written by rank 0 only."
+    def __init__(self, fname='history.csv'): super().__init__(fname, append=True)
+    def before_fit(self):
+        if rank_distrib() == 0: super().before_fit()
+    def after_fit(self):
+        if rank_distrib() == 0: super().after_fit()
+    def _write_line(self, log):
+        if epoch_ran(self.learn): super()._write_line(log)
+
+# %% ../nbs/01_learner.ipynb #c034
+def training_cbs(monitor:str='accuracy', patience:int|None=None) -> list:
+    "Save the best model by `monitor`, log epochs to `history.csv`, and stop after `patience` epochs without progress."
+    return [BestModelSaver(monitor=monitor, fname='best'), HistoryLogger(), *([EarlyStopper(monitor=monitor, patience=patience)] if patience else [])]
+
+# %% ../nbs/01_learner.ipynb #c036
 def _phase_record(learn, name, lr, n_epochs, start_epoch, found) -> dict:
     r = learn.recorder
     return dict(phase=name, lr=lr, epochs=n_epochs, start_epoch=start_epoch, lr_find=found, losses=[float(x) for x in r.losses],
-                metric_names=list(r.metric_names[1:-1]), values=[[float(v) for v in row] for row in r.values])
+                metric_names=list(r.metric_names[1:-1]), values=[[float(v) for v in row] for row in r.values if row])
 
 def _fit_phase(learn, name, n_epochs, lr, div, start_epoch, record, extra_cbs):
     "One-cycle training of one phase, checkpointed every epoch, data-parallel when launched so."
@@ -224,7 +255,7 @@ def _fit_phase(learn, name, n_epochs, lr, div, start_epoch, record, extra_cbs):
     cbs = [EpochCheckpoint(name, lr, record), *distributed_cbs(), *extra_cbs]
     learn.fit_one_cycle(n_epochs, lr_arg, start_epoch=start_epoch, cbs=cbs, reset_opt=start_epoch == 0 and num_distrib() > 1)
 
-# %% ../nbs/01_learner.ipynb #c034
+# %% ../nbs/01_learner.ipynb #c037
 def fine_tune_with_lr_find(
     learn:Learner, # From `cars_learner`
     freeze_epochs:int=1, # Epochs with the pretrained body frozen (0 to skip)
@@ -254,7 +285,7 @@ def fine_tune_with_lr_find(
     learn.training_record = record
     return record
 
-# %% ../nbs/01_learner.ipynb #c039
+# %% ../nbs/01_learner.ipynb #c042
 def plot_training(record:dict, figsize=(12, 3.5)):
     "The lr_find curve of each phase, with the learning rate chosen, and the losses of the whole run; returns the figure."
     phases = record['phases']
@@ -274,7 +305,7 @@ def plot_training(record:dict, figsize=(12, 3.5)):
     fig.tight_layout()
     return fig
 
-# %% ../nbs/01_learner.ipynb #c042
+# %% ../nbs/01_learner.ipynb #c045
 def classifier_config(learn:Learner, size:int, resize_method:str='squish') -> dict:
     "What is needed to rebuild and feed the network without fastai: architecture, classes, input size, resizing, mean/std."
     norm = next(t for t in learn.dls.after_batch.fs if isinstance(t, Normalize))
@@ -289,3 +320,17 @@ def save_classifier(learn:Learner, dest:str|Path, size:int, resize_method:str='s
     save_file({k: v.detach().cpu().contiguous() for k, v in learn.model.state_dict().items()}, dest/'model.safetensors')
     (dest/'config.json').write_text(json.dumps(classifier_config(learn, size, resize_method), indent=1))
     return dest
+
+# %% ../nbs/01_learner.ipynb #c048
+RECIPES = dict(
+    default=dict(arch='resnet34', pretrained=True, size=400, freeze_size=224, freeze_epochs=3, epochs=20, bs=32, label_smoothing=0.1, mixup=0., suggest='valley', div=10., lr_find_iters=100, crop=False),
+    cpu=dict(arch='efficientnet_lite0', pretrained=True, size=224, freeze_size=None, freeze_epochs=1, epochs=4, bs=16, label_smoothing=0.1, mixup=0., suggest='valley', div=10., lr_find_iters=50, crop=False),
+    sample=dict(arch='resnet18', pretrained=False, size=64, freeze_size=None, freeze_epochs=0, epochs=3, bs=16, label_smoothing=0.1, mixup=0., suggest='valley', div=10., lr_find_iters=20, crop=False),
+)
+
+def recipe(name:str='default', **overrides) -> dict:
+    "The recipe `name` with `overrides` applied (None values are ignored)."
+    if name not in RECIPES: raise ValueError(f"Unknown recipe {name!r}; choose one of {', '.join(RECIPES)}")
+    unknown = set(overrides) - set(RECIPES[name])
+    if unknown: raise ValueError(f"Unknown recipe fields {sorted(unknown)}; a recipe has {', '.join(RECIPES[name])}")
+    return {**RECIPES[name], **{k: v for k, v in overrides.items() if v is not None}}
