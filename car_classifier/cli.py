@@ -10,8 +10,8 @@ import argparse, json, sys, tempfile, warnings
 from pathlib import Path
 
 from .data import cars_dataframe, cars_dataloaders, cars_summary, make_tiny_cars
-from .learner import (RECIPES, cars_learner, fine_tune_with_lr_find, plot_training, recipe, save_classifier,
-                                    setup_distributed, training_cbs)
+from .learner import RECIPES, cars_learner, fine_tune_with_lr_find, plot_training, recipe, setup_distributed, training_cbs
+from .inference import save_classifier
 from fastai.torch_core import rank_distrib
 
 # %% auto #0
@@ -66,7 +66,7 @@ def train_command(args) -> int:
     learn = cars_learner(dls, r['arch'], pretrained=r['pretrained'], weights=args.weights, label_smoothing=r['label_smoothing'], mixup=r['mixup'], seed=args.seed, path=out)
     record = fine_tune_with_lr_find(learn, r['freeze_epochs'], r['epochs'], r['suggest'], r['div'], r['lr_find_iters'], frozen_dls, resume=args.resume, cbs=training_cbs(patience=args.patience))
     if rank_distrib() == 0:
-        save_classifier(learn, out, size=r['size'])
+        save_classifier(learn, out)
         (out/'record.json').write_text(json.dumps(dict(recipe=r, **record), indent=1))
         plot_training(record).savefig(out/'training.png', dpi=80)
         print(json.dumps(dict(out=str(out), **_report(learn, record))))

@@ -7,16 +7,16 @@ Docs: https://car-classifier.github.io/car_classifier/data.html.md"""
 # %% ../nbs/00_data.ipynb #c003
 from __future__ import annotations
 import os, re, warnings
-from functools import cache
-from importlib.resources import files
 from pathlib import Path
 
 import numpy as np, pandas as pd
 import scipy.io
-from PIL import Image, ImageDraw, ImageOps
+from PIL import Image, ImageDraw
 from fastcore.basics import ifnone, store_attr
 from fastcore.meta import delegates
 from fastprogress.fastprogress import progress_bar
+
+from .core import MAX_PIXELS, official_name, parse_car_name, stanford_cars_classes, to_rgb
 
 warnings.filterwarnings('ignore', message='`torch.jit.script` is deprecated', category=FutureWarning)  # raised by fastai's import on torch>=2.10
 from fastai.data.block import CategoryBlock, DataBlock, TransformBlock
@@ -27,35 +27,13 @@ from fastai.vision.augment import Resize, aug_transforms
 from fastai.vision.core import PILImage, imagenet_stats
 
 # %% auto #0
-__all__ = ['MULTIWORD_MAKES', 'LAYOUT_WRITERS', 'CARS_COLUMNS', 'IMAGE_SUFFIXES', 'CSV_COLUMNS', 'LAYOUTS', 'MAX_PIXELS',
-           'stanford_cars_classes', 'parse_car_name', 'official_name', 'read_mat', 'mat_annotations', 'mat_class_names',
-           'draw_car', 'mat_struct', 'mat_cell', 'make_tiny_cars', 'find_under', 'image_folder', 'CarsDataWarning',
-           'read_official', 'read_all_in_one', 'read_folders', 'read_csv', 'detect_layout', 'image_problem',
-           'drop_bad_images', 'cars_path', 'cars_dataframe', 'cars_summary', 'to_rgb', 'crop_to_box', 'CarImageLoader',
-           'stratified_valid', 'cars_datablock', 'cars_dataloaders']
+__all__ = ['LAYOUT_WRITERS', 'CARS_COLUMNS', 'IMAGE_SUFFIXES', 'CSV_COLUMNS', 'LAYOUTS', 'read_mat', 'mat_annotations',
+           'mat_class_names', 'draw_car', 'mat_struct', 'mat_cell', 'make_tiny_cars', 'find_under', 'image_folder',
+           'CarsDataWarning', 'read_official', 'read_all_in_one', 'read_folders', 'read_csv', 'detect_layout',
+           'image_problem', 'drop_bad_images', 'cars_path', 'cars_dataframe', 'cars_summary', 'crop_to_box',
+           'CarImageLoader', 'stratified_valid', 'cars_datablock', 'cars_dataloaders']
 
-# %% ../nbs/00_data.ipynb #c006
-@cache
-def stanford_cars_classes() -> tuple[str, ...]:
-    "The 196 official Stanford Cars class names; class id `i` (1-based, as in the devkit) is entry `i-1`."
-    return tuple((files('car_classifier')/'stanford_cars_classes.txt').read_text().splitlines())
-
-# %% ../nbs/00_data.ipynb #c009
-MULTIWORD_MAKES = ('AM General', 'Aston Martin', 'Land Rover')
-
-def parse_car_name(name:str) -> dict:
-    "Split a class name such as `Aston Martin V8 Vantage Coupe 2012` into make, model and year (None when absent)."
-    words = name.split()
-    year = int(words.pop()) if words and re.fullmatch(r'(19|20)\d\d', words[-1]) else None
-    n = 2 if ' '.join(words[:2]) in MULTIWORD_MAKES else 1
-    return dict(make=' '.join(words[:n]), model=' '.join(words[n:]), year=year)
-
-# %% ../nbs/00_data.ipynb #c012
-def official_name(folder_name:str) -> str:
-    "The official class name for a folder name (mirrors write `/` as `-`); unknown names are returned as they are."
-    return {n.replace('/', '-'): n for n in stanford_cars_classes()}.get(folder_name, folder_name)
-
-# %% ../nbs/00_data.ipynb #c015
+# %% ../nbs/00_data.ipynb #c008
 def read_mat(path:Path, key:str) -> np.ndarray:
     "The 1xN variable `key` of the MATLAB file at `path`, flattened, with an error that says what is wrong."
     try: mat = scipy.io.loadmat(path)
@@ -64,7 +42,7 @@ def read_mat(path:Path, key:str) -> np.ndarray:
     if key not in mat: raise ValueError(f"{path} has no `{key}` variable (it has: {', '.join(k for k in mat if not k.startswith('__'))}); is it the right annotation file?")
     return mat[key].ravel()
 
-# %% ../nbs/00_data.ipynb #c016
+# %% ../nbs/00_data.ipynb #c009
 _MAT_COLUMNS = dict(relative_im_path='fname', fname='fname', bbox_x1='x1', bbox_y1='y1', bbox_x2='x2', bbox_y2='y2', test='is_test')
 
 def mat_annotations(path:Path) -> pd.DataFrame:
@@ -77,7 +55,7 @@ def mat_class_names(path:Path) -> list[str]:
     "The `class_names` cell array of `cars_meta.mat` or `cars_annos.mat`."
     return [str(v.item()) for v in read_mat(path, 'class_names')]
 
-# %% ../nbs/00_data.ipynb #c018
+# %% ../nbs/00_data.ipynb #c011
 def draw_car(class_id:int, size:tuple=(96, 64), seed:int=0) -> tuple[Image.Image, tuple]:
     "A toy RGB photo of a car in the colour of `class_id`, and the car's 1-based box (x1, y1, x2, y2)."
     rng, (w, h) = np.random.default_rng(seed), size
@@ -91,7 +69,7 @@ def draw_car(class_id:int, size:tuple=(96, 64), seed:int=0) -> tuple[Image.Image
     for cx in (x + cw // 5, x + cw * 4 // 5): d.ellipse([cx - ch // 3, y + ch - ch // 3, cx + ch // 3, y + ch + ch // 3], fill=(20, 20, 20))
     return img, (x + 1, y - ch // 2 + 1, x + cw + 1, y + ch + ch // 3 + 1)
 
-# %% ../nbs/00_data.ipynb #c021
+# %% ../nbs/00_data.ipynb #c014
 def _mat_value(v):
     if isinstance(v, str): return np.array([v])
     return np.array([[v]], dtype=np.uint8 if 0 <= v < 256 else np.uint16)
@@ -108,7 +86,7 @@ def mat_cell(strings:list[str]) -> np.ndarray:
     for i, s in enumerate(strings): arr[0, i] = np.array([s])
     return arr
 
-# %% ../nbs/00_data.ipynb #c023
+# %% ../nbs/00_data.ipynb #c016
 def _box(r): return dict(zip(('bbox_x1', 'bbox_y1', 'bbox_x2', 'bbox_y2'), r['box']))
 
 def _save(img, path):
@@ -128,7 +106,7 @@ def _write_official(dest, items, names):
             for a in annos: del a['class']
         scipy.io.savemat(dest/'devkit'/f'cars_{split}_annos.mat', dict(annotations=mat_struct(annos)))
 
-# %% ../nbs/00_data.ipynb #c024
+# %% ../nbs/00_data.ipynb #c017
 def _write_all_in_one(dest, items, names):
     "car_ims/ and cars_annos.mat (annotations with relative_im_path and test flag, plus class_names)"
     annos = []
@@ -152,7 +130,7 @@ def _write_csv(dest, items, names):
 
 LAYOUT_WRITERS = dict(official=_write_official, all_in_one=_write_all_in_one, folders=_write_folders, csv=_write_csv)
 
-# %% ../nbs/00_data.ipynb #c025
+# %% ../nbs/00_data.ipynb #c018
 def make_tiny_cars(
     dest:str|Path, # Folder to write into (created if missing)
     layout:str='folders', # One of `LAYOUT_WRITERS`: 'official', 'all_in_one', 'folders' or 'csv'
@@ -173,7 +151,7 @@ def make_tiny_cars(
     LAYOUT_WRITERS[layout](dest, items, names)
     return dest
 
-# %% ../nbs/00_data.ipynb #c031
+# %% ../nbs/00_data.ipynb #c024
 def _subdirs(d:Path) -> list[Path]:
     with os.scandir(d) as it: return sorted(Path(e.path) for e in it if e.is_dir() and not e.name.startswith('.'))
 
@@ -191,7 +169,7 @@ def image_folder(root:Path, name:str) -> Path|None:
     while d is not None and (d/name).is_dir(): d = d/name
     return d
 
-# %% ../nbs/00_data.ipynb #c034
+# %% ../nbs/00_data.ipynb #c027
 CARS_COLUMNS = ['fname', 'label', 'make', 'model', 'year', 'x1', 'y1', 'x2', 'y2', 'is_test']
 IMAGE_SUFFIXES = {'.jpg', '.jpeg', '.png', '.bmp', '.gif', '.webp', '.tif', '.tiff'}
 
@@ -205,7 +183,7 @@ def _label_ids(df:pd.DataFrame, names:list[str], source:Path) -> pd.Series:
     if not ids.between(1, len(names)).all(): raise ValueError(f"{source} has class ids {ids.min()}..{ids.max()} but only {len(names)} class names are known; the annotation file and cars_meta.mat do not match")
     return ids.map(lambda i: names[i - 1])
 
-# %% ../nbs/00_data.ipynb #c035
+# %% ../nbs/00_data.ipynb #c028
 def _class_names_near(root:Path) -> list[str]:
     "Class names from cars_meta.mat, else cars_annos.mat, else the ones shipped with the package."
     for fname in ('cars_meta.mat', 'cars_annos.mat'):
@@ -220,7 +198,7 @@ def _official_split(annos_path:Path, folder:Path|None, names:list[str], is_test:
     df['is_test'] = is_test
     return df
 
-# %% ../nbs/00_data.ipynb #c036
+# %% ../nbs/00_data.ipynb #c029
 def read_official(root:Path) -> pd.DataFrame:
     "Rows of the official layout: `cars_train/`, `cars_test/`, `devkit/*.mat`, and test labels from `cars_test_annos_withlabels.mat`."
     train_annos = find_under(root, 'cars_train_annos.mat')
@@ -234,7 +212,7 @@ def read_official(root:Path) -> pd.DataFrame:
     if test_annos is not None: parts.append(_official_split(test_annos, image_folder(root, 'cars_test'), names, is_test=True))
     return pd.concat(parts, ignore_index=True)
 
-# %% ../nbs/00_data.ipynb #c038
+# %% ../nbs/00_data.ipynb #c031
 def read_all_in_one(root:Path) -> pd.DataFrame:
     "Rows of the all-in-one layout: `car_ims/` and `cars_annos.mat` (with its test flag and class names)."
     mat = find_under(root, 'cars_annos.mat')
@@ -245,7 +223,7 @@ def read_all_in_one(root:Path) -> pd.DataFrame:
     df['is_test'] = df.is_test.astype(bool)
     return df
 
-# %% ../nbs/00_data.ipynb #c040
+# %% ../nbs/00_data.ipynb #c033
 def _images_in(folder:Path) -> list[Path]:
     with os.scandir(folder) as it: return sorted(Path(e.path) for e in it if e.is_file() and Path(e.name).suffix.lower() in IMAGE_SUFFIXES)
 
@@ -258,7 +236,7 @@ def read_folders(root:Path) -> pd.DataFrame:
             for c in _subdirs(folder) for f in _images_in(c)]
     return pd.DataFrame(rows, columns=['fname', 'label', 'is_test'])
 
-# %% ../nbs/00_data.ipynb #c043
+# %% ../nbs/00_data.ipynb #c036
 CSV_COLUMNS = dict(fname=('fname', 'filename', 'file_name', 'file', 'image', 'image_path', 'img', 'path', 'relative_im_path'),
                    label=('label', 'class_name', 'classname', 'class', 'name', 'category', 'car'),
                    x1=('x1', 'bbox_x1', 'xmin'), y1=('y1', 'bbox_y1', 'ymin'), x2=('x2', 'bbox_x2', 'xmax'), y2=('y2', 'bbox_y2', 'ymax'),
@@ -269,7 +247,7 @@ def _csv_columns(cols) -> dict:
     lower = {c.lower().strip(): c for c in cols}
     return {ours: next(lower[c] for c in theirs if c in lower) for ours, theirs in CSV_COLUMNS.items() if any(c in lower for c in theirs)}
 
-# %% ../nbs/00_data.ipynb #c044
+# %% ../nbs/00_data.ipynb #c037
 def read_csv(path:Path) -> pd.DataFrame:
     "Rows of a CSV with a file-name column and a class column (plus optional box and test/split columns)."
     raw = pd.read_csv(path)
@@ -284,7 +262,7 @@ def read_csv(path:Path) -> pd.DataFrame:
     df['fname'] = [str(Path(path).parent/f) for f in df.fname]
     return df.drop(columns='split', errors='ignore')
 
-# %% ../nbs/00_data.ipynb #c047
+# %% ../nbs/00_data.ipynb #c040
 def _has_class_folders(root):
     d = image_folder(root, 'train')
     return d is not None and any(_images_in(c) for c in _subdirs(d)[:5])
@@ -296,7 +274,7 @@ LAYOUTS = dict(  # name: (recognised when, reader, what it needs)
     csv=(lambda r: sorted(Path(r).glob('*.csv')), lambda r: read_csv(sorted(Path(r).glob('*.csv'))[0]), 'a .csv file with a file-name column and a class column'),
 )
 
-# %% ../nbs/00_data.ipynb #c048
+# %% ../nbs/00_data.ipynb #c041
 def detect_layout(path:str|Path) -> str:
     "Which layout of `LAYOUTS` the folder (or CSV file) at `path` holds."
     path = Path(path).expanduser()
@@ -308,8 +286,7 @@ def detect_layout(path:str|Path) -> str:
     needs = '; '.join(f"{name}: {needs}" for name, (_, _, needs) in LAYOUTS.items())
     raise ValueError(f"No Stanford Cars layout found in {path} (found: {found or 'nothing'}). Expected one of: {needs}")
 
-# %% ../nbs/00_data.ipynb #c051
-MAX_PIXELS = Image.MAX_IMAGE_PIXELS  # about 89 Mpx, Pillow's own limit for a suspected decompression bomb
+# %% ../nbs/00_data.ipynb #c044
 _END_MARKERS = (b'\xff\xd9', b'IEND\xaeB`\x82')
 
 def _ends_cleanly(path:Path, size:int, n:int=1024) -> bool:
@@ -330,7 +307,7 @@ def _box_fits(box, w:int, h:int) -> bool:
     x1, y1, x2, y2 = box
     return 0 <= x1 < x2 <= w + 1 and 0 <= y1 < y2 <= h + 1
 
-# %% ../nbs/00_data.ipynb #c052
+# %% ../nbs/00_data.ipynb #c045
 def image_problem(path:str|Path, box=None, max_pixels:int=MAX_PIXELS) -> str|None:
     "Why the image at `path` (with its 1-based `box`) cannot be used, or None; reads the header and last bytes, not the pixels."
     path = Path(path)
@@ -341,7 +318,7 @@ def image_problem(path:str|Path, box=None, max_pixels:int=MAX_PIXELS) -> str|Non
     except Exception as e: return 'truncated' if 'truncated' in str(e) else 'not an image'
     if box is not None and not _box_fits(box, w, h): return 'box outside image'
 
-# %% ../nbs/00_data.ipynb #c056
+# %% ../nbs/00_data.ipynb #c049
 _HINTS = {'missing': 'does the annotation file belong to this image folder?',
           'box outside image': 'are these annotations for another split (e.g. cars_test_annos.mat used with cars_train/)?'}
 
@@ -353,7 +330,7 @@ def _problem_report(df:pd.DataFrame, problems:pd.Series, n_show:int=3) -> str:
         lines.append(f"{len(idx)} {problem} (e.g. {', '.join(df.fname[idx[:n_show]])}){hint}")
     return '; '.join(lines)
 
-# %% ../nbs/00_data.ipynb #c057
+# %% ../nbs/00_data.ipynb #c050
 def drop_bad_images(df:pd.DataFrame, max_pixels:int=MAX_PIXELS) -> pd.DataFrame:
     "`df` without rows whose image is missing, empty, truncated, not an image, too large, has a box outside it, or repeats a file."
     boxes = df[['x1', 'y1', 'x2', 'y2']].to_numpy(dtype=float)
@@ -365,7 +342,7 @@ def drop_bad_images(df:pd.DataFrame, max_pixels:int=MAX_PIXELS) -> pd.DataFrame:
     if problems.notna().any(): warnings.warn(f"Dropped {problems.notna().sum()} of {len(df)} images: {_problem_report(df, problems)}", CarsDataWarning)
     return df[problems.isna()].reset_index(drop=True)
 
-# %% ../nbs/00_data.ipynb #c059
+# %% ../nbs/00_data.ipynb #c052
 def cars_path(path:str|Path|None=None) -> Path:
     "`path`, or when None fastai's download of Stanford Cars, with a clear error when offline."
     if path is not None: return Path(path).expanduser()
@@ -375,7 +352,7 @@ def cars_path(path:str|Path|None=None) -> Path:
                               "instead, e.g. cars_dataframe('/data/stanford-cars') or `car-classifier data /data/stanford-cars`; "
                               "any common layout works (official, all-in-one car_ims/, train/<class>/ folders, or a CSV)") from e
 
-# %% ../nbs/00_data.ipynb #c060
+# %% ../nbs/00_data.ipynb #c053
 def cars_dataframe(
     path:str|Path|None=None, # Folder (or CSV file) holding Stanford Cars in any layout; None downloads `URLs.CARS`
     check:bool=True, # Drop (with a warning) rows whose image is missing, unreadable or repeated
@@ -392,7 +369,7 @@ def cars_dataframe(
     df.attrs['layout'] = layout
     return df
 
-# %% ../nbs/00_data.ipynb #c073
+# %% ../nbs/00_data.ipynb #c066
 def cars_summary(df:pd.DataFrame) -> dict:
     "Counts that describe a cars DataFrame: images per split, classes, makes, labelled test images, boxes."
     test = df[df.is_test]
@@ -400,20 +377,7 @@ def cars_summary(df:pd.DataFrame) -> dict:
                 n_test_labelled=int(test.label.notna().sum()), n_classes=int(df.label.nunique()), n_makes=int(df.make.nunique()),
                 n_with_box=int(df.x1.notna().sum()))
 
-# %% ../nbs/00_data.ipynb #c076
-def to_rgb(img:Image.Image) -> Image.Image:
-    "An upright (EXIF-rotated) 8-bit RGB copy of `img`, whatever its mode: grayscale, 16-bit, float, palette, RGBA, CMYK."
-    img = ImageOps.exif_transpose(img)
-    if img.mode in ('I', 'I;16', 'I;16B', 'I;16L', 'I;16N', 'F'):
-        a = np.asarray(img, dtype=np.float32)
-        img = Image.fromarray(np.clip(a / 257 if img.mode != 'F' else a, 0, 255).astype(np.uint8))
-    if img.mode in ('RGBA', 'LA', 'PA') or (img.mode == 'P' and 'transparency' in img.info):
-        rgba = img.convert('RGBA')
-        img = Image.new('RGB', rgba.size, (255, 255, 255))
-        img.paste(rgba, mask=rgba.getchannel('A'))
-    return img.convert('RGB')
-
-# %% ../nbs/00_data.ipynb #c080
+# %% ../nbs/00_data.ipynb #c069
 def crop_to_box(img:Image.Image, box, margin:int=16) -> Image.Image:
     "Crop `img` to the 1-based inclusive `box` (x1, y1, x2, y2) widened by `margin` pixels, clipped to the image."
     x1, y1, x2, y2 = (int(v) for v in box)
@@ -428,7 +392,7 @@ class CarImageLoader:
         if self.crop and not np.isnan(box).any(): img = crop_to_box(img, box, self.margin)
         return PILImage.create(img)
 
-# %% ../nbs/00_data.ipynb #c083
+# %% ../nbs/00_data.ipynb #c072
 def stratified_valid(df:pd.DataFrame, valid_pct:float=0.2, seed:int=42) -> pd.Series:
     "A boolean Series marking a seeded `valid_pct` of each class's rows for validation (each class keeps one training row)."
     rng, is_valid = np.random.default_rng(seed), pd.Series(False, index=df.index)
@@ -437,7 +401,7 @@ def stratified_valid(df:pd.DataFrame, valid_pct:float=0.2, seed:int=42) -> pd.Se
         is_valid[rng.permutation(np.asarray(idx))[:n]] = True
     return is_valid
 
-# %% ../nbs/00_data.ipynb #c086
+# %% ../nbs/00_data.ipynb #c075
 def cars_datablock(
     size:int=224, # Side of the square images the model sees
     item_size:int|None=None, # Presize each item to this side first; default `size * 460 / 224`, as in fastai's recipe
@@ -454,7 +418,7 @@ def cars_datablock(
                      get_y=ColReader('label'), splitter=ColSplitter('is_valid'),
                      item_tfms=Resize(item_size, method=method), batch_tfms=batch_tfms)
 
-# %% ../nbs/00_data.ipynb #c087
+# %% ../nbs/00_data.ipynb #c076
 @delegates(cars_datablock)
 def cars_dataloaders(
     source:str|Path|pd.DataFrame|None=None, # A `cars_dataframe`, or a path for it (None downloads `URLs.CARS`)

@@ -32,14 +32,12 @@ from fastai.torch_core import num_distrib, rank_distrib, set_seed
 from fastai.vision.core import imagenet_stats
 from fastai.vision.learner import model_meta, vision_learner
 
-import car_classifier
-
 # %% auto #0
 __all__ = ['TORCHVISION_ARCHS', 'SUGGESTIONS', 'RECIPES', 'resolve_arch', 'load_state_dict_file', 'top5_accuracy', 'cars_metrics',
            'match_normalize', 'seed_everything', 'cars_learner', 'CarsDistributedDL', 'CarsDistributedTrainer',
            'setup_distributed', 'distributed_cbs', 'broadcast_value', 'alone', 'find_lr', 'epoch_ran',
            'write_checkpoint', 'EpochCheckpoint', 'read_checkpoint', 'BestModelSaver', 'EarlyStopper', 'HistoryLogger',
-           'training_cbs', 'fine_tune_with_lr_find', 'plot_training', 'classifier_config', 'save_classifier', 'recipe']
+           'training_cbs', 'fine_tune_with_lr_find', 'plot_training', 'recipe']
 
 # %% ../nbs/01_learner.ipynb #c006
 TORCHVISION_ARCHS = {f.__name__: f for f in model_meta if callable(f) and f.__module__.startswith('torchvision')}
@@ -306,22 +304,6 @@ def plot_training(record:dict, figsize=(12, 3.5)):
     return fig
 
 # %% ../nbs/01_learner.ipynb #c045
-def classifier_config(learn:Learner, size:int, resize_method:str='squish') -> dict:
-    "What is needed to rebuild and feed the network without fastai: architecture, classes, input size, resizing, mean/std."
-    norm = next(t for t in learn.dls.after_batch.fs if isinstance(t, Normalize))
-    return dict(arch=learn.arch_name, arch_kind=learn.arch_kind, classes=list(map(str, learn.dls.vocab)), input_size=size,
-                resize_method=resize_method, mean=[float(x) for x in norm.mean.flatten()], std=[float(x) for x in norm.std.flatten()],
-                head=dict(concat_pool=True, lin_ftrs=512, ps=0.5, first_bn=True), car_classifier_version=car_classifier.__version__)
-
-def save_classifier(learn:Learner, dest:str|Path, size:int, resize_method:str='squish') -> Path|None:
-    "Write `model.safetensors` and `config.json` for `learn` into `dest` (rank 0 only); returns `dest`."
-    if rank_distrib() != 0: return None
-    dest = Path(dest); dest.mkdir(parents=True, exist_ok=True)
-    save_file({k: v.detach().cpu().contiguous() for k, v in learn.model.state_dict().items()}, dest/'model.safetensors')
-    (dest/'config.json').write_text(json.dumps(classifier_config(learn, size, resize_method), indent=1))
-    return dest
-
-# %% ../nbs/01_learner.ipynb #c048
 RECIPES = dict(
     default=dict(arch='resnet34', pretrained=True, size=400, freeze_size=224, freeze_epochs=3, epochs=20, bs=32, label_smoothing=0.1, mixup=0., suggest='valley', div=10., lr_find_iters=100, crop=False),
     cpu=dict(arch='efficientnet_lite0', pretrained=True, size=224, freeze_size=None, freeze_epochs=1, epochs=4, bs=16, label_smoothing=0.1, mixup=0., suggest='valley', div=10., lr_find_iters=50, crop=False),

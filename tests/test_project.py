@@ -15,7 +15,7 @@ def test_readme_in_step_with_index():
 def test_nbdev3_config():
     cfg = tomllib.loads((ROOT/'pyproject.toml').read_text())
     assert not (ROOT/'settings.ini').exists(), "nbdev 3 refuses settings.ini: configure [tool.nbdev] in pyproject.toml"
-    assert cfg['tool']['nbdev']['tst_flags'].split() == ['notest', 'slow']
+    assert cfg['tool']['nbdev']['tst_flags'].split() == ['notest', 'slow', 'gpu']
     assert cfg['project']['scripts']['car-classifier'] == 'car_classifier.cli:main'
     assert (ROOT/'nbs/_quarto.yml').exists() and (ROOT/'nbs/nbdev.yml').exists()
 

@@ -1,0 +1,59 @@
+"""Real photos, same epoch budget: the project's recipe against fastai's plain `vision_learner(...).fine_tune(n)`.
+
+usage: python bench/real_sample.py DATA WEIGHTS [--epochs 4] [--freeze-epochs 1] [--size 224] [--bs 16]
+  DATA     a folder-per-class dataset with train/ and test/ (e.g. ../shared/data/cars-sample)
+  WEIGHTS  ImageNet weights of timm's efficientnet_lite0 as .safetensors (e.g. ../shared/weights/efficientnet_lite0_in1k.safetensors)
+
+Both models start from the same weights and the same train/validation split, train for freeze_epochs + epochs epochs on the CPU,
+and are scored on the dataset's test split. The project's recipe (`recipe('cpu')`) adds presizing with squish, batch augmentation,
+label smoothing and learning rates found by lr_find (whose mock-training passes are extra mini-batches, not epochs); the baseline
+is fastai's default fine_tune (base_lr 2e-3) with Resize(size) and no augmentation."""
+import argparse, json, time, warnings
+warnings.filterwarnings('ignore')
+from fastai.vision.all import DataBlock, ImageBlock, CategoryBlock, ColReader, ColSplitter, Resize, accuracy, vision_learner, set_seed
+from car_classifier.data import cars_dataframe, cars_dataloaders, stratified_valid
+from car_classifier.learner import cars_learner, fine_tune_with_lr_find, recipe
+
+def test_accuracy(learn, test_df) -> float:
+    "Top-1 accuracy of `learn` on the labelled rows of `test_df`, with the validation transforms."
+    dl = learn.dls.test_dl(test_df, with_labels=True)
+    return float(learn.validate(dl=dl)[1])
+
+def project(df, weights, size, bs, freeze_epochs, epochs, seed):
+    r = recipe('cpu', size=size, bs=bs, freeze_epochs=freeze_epochs, epochs=epochs)
+    dls = cars_dataloaders(df, size=r['size'], bs=r['bs'], seed=seed, num_workers=0)
+    learn = cars_learner(dls, r['arch'], weights=weights, label_smoothing=r['label_smoothing'], seed=seed)
+    record = fine_tune_with_lr_find(learn, r['freeze_epochs'], r['epochs'], r['suggest'], r['div'], r['lr_find_iters'])
+    return learn, dls.test_df, [p['lr'] for p in record['phases']]
+
+def plain_fastai(df, weights, size, bs, freeze_epochs, epochs, seed):
+    set_seed(seed, reproducible=True)
+    train = df[~df.is_test].reset_index(drop=True)
+    train['is_valid'] = stratified_valid(train, 0.2, seed)
+    dblock = DataBlock(blocks=(ImageBlock, CategoryBlock), get_x=ColReader('fname'), get_y=ColReader('label'),
+                       splitter=ColSplitter('is_valid'), item_tfms=Resize(size))
+    dls = dblock.dataloaders(train, bs=bs, num_workers=0)
+    learn = vision_learner(dls, 'efficientnet_lite0', pretrained=True, pretrained_cfg_overlay=dict(file=str(weights)), metrics=accuracy)
+    learn.fine_tune(epochs, freeze_epochs=freeze_epochs)
+    return learn, df[df.is_test].reset_index(drop=True)
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument('data'); p.add_argument('weights')
+    p.add_argument('--epochs', type=int, default=4); p.add_argument('--freeze-epochs', type=int, default=1)
+    p.add_argument('--size', type=int, default=224); p.add_argument('--bs', type=int, default=16); p.add_argument('--seed', type=int, default=42)
+    a = p.parse_args()
+    df = cars_dataframe(a.data)
+    args = (df, a.weights, a.size, a.bs, a.freeze_epochs, a.epochs, a.seed)
+    t = time.time(); base, base_test = plain_fastai(*args); t_base = time.time() - t
+    t = time.time(); ours, ours_test, lrs = project(*args); t_ours = time.time() - t
+    acc_base, acc_ours = test_accuracy(base, base_test), test_accuracy(ours, ours_test)
+    res = dict(n_train=int((~df.is_test).sum()), n_test=int(df.is_test.sum()), n_classes=int(df.label.nunique()), epochs=a.freeze_epochs + a.epochs,
+               plain_fine_tune_test_acc=round(acc_base, 4), project_recipe_test_acc=round(acc_ours, 4), difference=round(acc_ours - acc_base, 4),
+               project_lrs=lrs, plain_seconds=round(t_base), project_seconds=round(t_ours))
+    print(f"\nplain fastai fine_tune, no augmentation : {acc_base:.2%} test accuracy ({t_base:.0f} s)")
+    print(f"car_classifier recipe ('cpu')           : {acc_ours:.2%} test accuracy ({t_ours:.0f} s)")
+    print(f"difference                              : {acc_ours - acc_base:+.2%} ({a.freeze_epochs}+{a.epochs} epochs each)")
+    print(json.dumps(res))
+
+if __name__ == '__main__': main()
