@@ -6,16 +6,22 @@ Docs: https://car-classifier.github.io/car_classifier/cli.html.md"""
 
 # %% ../nbs/05_cli.ipynb #c003
 from __future__ import annotations
-import argparse, json, sys, tempfile, warnings
+import argparse, json, sys, tempfile, time, warnings
 from pathlib import Path
 
+import numpy as np
 from .data import cars_dataframe, cars_dataloaders, cars_summary, make_tiny_cars
 from .learner import RECIPES, cars_learner, fine_tune_with_lr_find, plot_training, recipe, setup_distributed, training_cbs
-from .inference import save_classifier
+from .interpret import evaluate, grad_cam, plot_grad_cam, write_report
+from .inference import CarClassifier, export_onnx, open_image, save_classifier
+import matplotlib.pyplot as plt
+import pandas as pd
 from fastai.torch_core import rank_distrib
 
 # %% auto #0
-__all__ = ['sample_path', 'data_command', 'train_command', 'add_train_parser', 'cli_parser', 'main']
+__all__ = ['COMPARISONS', 'sample_path', 'data_command', 'train_command', 'predict_command', 'add_predict_parser',
+           'grad_cam_figure', 'evaluate_command', 'compare_configs', 'compare_command', 'add_evaluate_parsers',
+           'add_train_parser', 'cli_parser', 'main']
 
 # %% ../nbs/05_cli.ipynb #c006
 def sample_path() -> Path:
@@ -60,7 +66,7 @@ def train_command(args) -> int:
     fields = {k: getattr(args, k) for k in RECIPES['default'] if hasattr(args, k)}
     r = recipe(args.recipe or ('sample' if is_sample else 'default'), **fields, pretrained=False if args.no_pretrained else None)
     out = Path(args.out)
-    load = dict(valid_pct=args.valid_pct, seed=args.seed, bs=r['bs'], crop=r['crop'], num_workers=args.num_workers)
+    load = dict(valid_pct=args.valid_pct, seed=args.seed, bs=r['bs'], crop=r['crop'], aug=r['aug'], num_workers=args.num_workers)
     dls = cars_dataloaders(df, size=r['size'], **load)
     frozen_dls = cars_dataloaders(df, size=r['freeze_size'], **load) if r['freeze_size'] else None
     learn = cars_learner(dls, r['arch'], pretrained=r['pretrained'], weights=args.weights, label_smoothing=r['label_smoothing'], mixup=r['mixup'], seed=args.seed, path=out)
@@ -73,6 +79,110 @@ def train_command(args) -> int:
     return 0
 
 # %% ../nbs/05_cli.ipynb #c012
+def predict_command(args) -> int:
+    "Print the top-k guesses for each image; one error line per bad image, exit status 1 if any failed."
+    clf, failed = CarClassifier.from_pretrained(args.model, backend=args.backend), 0
+    for image in args.images:
+        try: pred = clf.predict(image, k=args.k)
+        except (ValueError, OSError) as e:
+            print(f"error: {image}: {e}", file=sys.stderr); failed += 1
+            continue
+        if args.json: print(json.dumps(dict(image=image, **pred.to_dict())))
+        else: print(f"{image}: {pred}" + ''.join(f"\n  {g.probability:6.1%}  {g.label}" for g in pred.guesses))
+    return 1 if failed else 0
+
+# %% ../nbs/05_cli.ipynb #c013
+def add_predict_parser(sub):
+    "The `predict` and `export` subcommands."
+    predict = sub.add_parser('predict', help='recognise the car in each image')
+    predict.add_argument('images', nargs='+', help='image files (JPEG, PNG, WebP...)')
+    predict.add_argument('--model', required=True, help='folder written by train (config.json, model.safetensors) or a Hub id')
+    predict.add_argument('-k', type=int, default=5, help='how many guesses per image')
+    predict.add_argument('--json', action='store_true', help='one JSON object per image')
+    predict.add_argument('--backend', default='auto', choices=['auto', 'torch', 'onnx'], help='ONNX Runtime when model.onnx exists (auto), or PyTorch')
+    predict.set_defaults(run=predict_command)
+    export = sub.add_parser('export', help='write model.onnx beside a saved model, for ONNX Runtime')
+    export.add_argument('--model', required=True, help='folder written by train')
+    export.set_defaults(run=lambda args: print(export_onnx(args.model)) or 0)
+
+# %% ../nbs/05_cli.ipynb #c015
+def grad_cam_figure(clf:CarClassifier, fnames:list, save):
+    "Grad-CAM of `clf`'s predicted class on each image, laid over the image as the network saw it."
+    images, cams, titles = [], [], []
+    for f in fnames:
+        items = clf.item_arrays([f])
+        cam, idx = grad_cam(clf.net, clf.preprocess(items).contiguous())
+        images.append(open_image(f).resize((cam.shape[1], cam.shape[0]))); cams.append(cam); titles.append(f"looked for: {clf.cfg.classes[idx]}")
+    plt.close(plot_grad_cam(images, cams, titles, save=save))
+
+def evaluate_command(args) -> int:
+    "Evaluate `args.model` on the test split of `args.data`; write metrics, per-class report and figures into `args.out`."
+    clf, df = CarClassifier.from_pretrained(args.model, backend=args.backend), cars_dataframe(args.data)
+    test = df[df.is_test & df.label.notna()]
+    if test.empty: raise ValueError(f"{args.data} has no labelled test images (see `car-classifier data {args.data}`)")
+    res = evaluate(clf, test, tta=args.tta)
+    out = write_report(res, args.out)
+    worst = np.argsort(res['probs'][np.arange(len(res['targets'])), res['targets']])[:4]
+    grad_cam_figure(clf, [res['fnames'][i] for i in worst], out/'grad_cam.png')
+    if (record := Path(args.model)/'record.json').exists():
+        fig = plot_training(json.loads(record.read_text()))
+        fig.savefig(out/'training.png', dpi=80); plt.close(fig)
+    print(json.dumps(res['metrics']))
+    return 0
+
+# %% ../nbs/05_cli.ipynb #c017
+COMPARISONS = dict(frozen_only=dict(epochs=0), fine_tuned=dict(), no_augmentation=dict(aug=False), half_resolution=dict(size='half'))
+
+def compare_configs(df:pd.DataFrame, base:str, names:list, weights=None, seed:int=42, **overrides) -> pd.DataFrame:
+    "Train each configuration of `COMPARISONS` in `names` on `df` and score it on the test split: one row each."
+    rows = []
+    for name in names:
+        changes = dict(COMPARISONS[name])
+        r = recipe(base, **overrides)
+        if changes.get('size') == 'half': changes['size'] = r['size'] // 2
+        r = {**r, **changes}
+        dls = cars_dataloaders(df, size=r['size'], bs=r['bs'], aug=r['aug'], crop=r['crop'], seed=seed, num_workers=0)
+        learn = cars_learner(dls, r['arch'], pretrained=r['pretrained'], weights=weights, label_smoothing=r['label_smoothing'], seed=seed)
+        start = time.time()
+        fine_tune_with_lr_find(learn, r['freeze_epochs'], r['epochs'], r['suggest'], r['div'], r['lr_find_iters'])
+        m = evaluate(learn, dls.test_df)['metrics']
+        rows.append(dict(config=name, size=r['size'], epochs=f"{r['freeze_epochs']}+{r['epochs']}", aug=r['aug'], top1=m['top1'], top5=m['top5'], make_accuracy=m['make_accuracy'], macro_f1=m['macro_f1'], seconds=round(time.time() - start)))
+    return pd.DataFrame(rows)
+
+# %% ../nbs/05_cli.ipynb #c018
+def compare_command(args) -> int:
+    "Print (and save as CSV) the comparison table of the configurations asked for."
+    setup_distributed()
+    df, is_sample = _train_data(args)
+    names = args.configs.split(',')
+    unknown = set(names) - set(COMPARISONS)
+    if unknown: raise ValueError(f"Unknown configurations {sorted(unknown)}; choose among {', '.join(COMPARISONS)}")
+    fields = {k: getattr(args, k) for k in ('arch', 'size', 'freeze_epochs', 'epochs', 'bs', 'lr_find_iters') if getattr(args, k, None) is not None}
+    table = compare_configs(df, args.recipe or ('sample' if is_sample else 'default'), names, weights=args.weights, seed=args.seed, **fields,
+                            pretrained=False if args.no_pretrained else None)
+    if args.out: Path(args.out).parent.mkdir(parents=True, exist_ok=True); table.to_csv(args.out, index=False)
+    print(table.to_string(index=False, float_format=lambda v: f'{v:.3f}'))
+    return 0
+
+# %% ../nbs/05_cli.ipynb #c019
+def add_evaluate_parsers(sub):
+    "The `evaluate` and `compare` subcommands."
+    ev = sub.add_parser('evaluate', help="score a saved model on a dataset's test split, with figures")
+    ev.add_argument('--model', required=True, help='folder written by train')
+    ev.add_argument('--data', required=True, help='folder (or CSV) holding the dataset')
+    ev.add_argument('--out', required=True, help='folder for metrics.json, per_class.csv and the figures')
+    ev.add_argument('--tta', action='store_true', help='also score with test-time augmentation (image and its mirror)')
+    ev.add_argument('--backend', default='auto', choices=['auto', 'torch', 'onnx'])
+    ev.set_defaults(run=evaluate_command)
+    cmp = sub.add_parser('compare', help='train several configurations and print one table')
+    cmp.add_argument('--data'); cmp.add_argument('--sample', action='store_true'); cmp.add_argument('--fallback-sample', action='store_true')
+    cmp.add_argument('--configs', default=','.join(COMPARISONS), help=f"comma-separated, among {', '.join(COMPARISONS)}")
+    cmp.add_argument('--recipe', choices=list(RECIPES)); cmp.add_argument('--arch'); cmp.add_argument('--weights'); cmp.add_argument('--no-pretrained', action='store_true')
+    for flag in ('size', 'freeze-epochs', 'epochs', 'bs', 'lr-find-iters'): cmp.add_argument(f'--{flag}', type=int)
+    cmp.add_argument('--seed', type=int, default=42); cmp.add_argument('--out', help='CSV file for the table')
+    cmp.set_defaults(run=compare_command)
+
+# %% ../nbs/05_cli.ipynb #c021
 def add_train_parser(sub):
     "The `train` subcommand: data, architecture and recipe options (those left out come from the recipe)."
     train = sub.add_parser('train', help='fine-tune a model with lr_find-driven learning rates')
@@ -98,7 +208,7 @@ def add_train_parser(sub):
     train.add_argument('--resume', action='store_true', help='continue from the last checkpoint in --out')
     train.set_defaults(run=train_command)
 
-# %% ../nbs/05_cli.ipynb #c013
+# %% ../nbs/05_cli.ipynb #c022
 def cli_parser() -> argparse.ArgumentParser:
     "The `car-classifier` argument parser, one subcommand per job."
     parser = argparse.ArgumentParser(prog='car-classifier', description='Recognise the make, model and year of a car in a photo.')
@@ -110,9 +220,11 @@ def cli_parser() -> argparse.ArgumentParser:
     data.add_argument('--json', action='store_true', help='print the summary as JSON')
     data.set_defaults(run=data_command)
     add_train_parser(sub)
+    add_predict_parser(sub)
+    add_evaluate_parsers(sub)
     return parser
 
-# %% ../nbs/05_cli.ipynb #c014
+# %% ../nbs/05_cli.ipynb #c023
 def main(argv:list[str]|None=None) -> int:
     "Run `car-classifier`: errors in the input are printed on one line with exit status 2, never as a traceback."
     args = cli_parser().parse_args(argv)
@@ -126,5 +238,5 @@ def main(argv:list[str]|None=None) -> int:
         print(f"error: {e}", file=sys.stderr)
         return 2
 
-# %% ../nbs/05_cli.ipynb #c022
+# %% ../nbs/05_cli.ipynb #c036
 if __name__ == '__main__': sys.exit(main())

@@ -6,7 +6,7 @@ Docs: https://car-classifier.github.io/car_classifier/inference.html.md"""
 
 # %% ../nbs/03_inference.ipynb #c003
 from __future__ import annotations
-import io, json, os
+import io, json, os, warnings
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 

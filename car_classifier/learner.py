@@ -258,7 +258,7 @@ def fine_tune_with_lr_find(
     learn:Learner, # From `cars_learner`
     freeze_epochs:int=1, # Epochs with the pretrained body frozen (0 to skip)
     epochs:int=5, # Epochs with everything unfrozen
-    suggest:str='valley', # lr_find suggestion: 'valley', 'slide', 'minimum' or 'steep'
+    suggest:str|tuple='valley', # lr_find suggestion ('valley', 'slide', 'minimum', 'steep'), or one per phase: (frozen, unfrozen)
     div:float=10., # Unfrozen phase: the first layer group trains at lr/div, the last at lr
     lr_find_iters:int=100, # Mini-batches in each lr_find
     frozen_dls=None, # DataLoaders for the frozen phase (e.g. smaller images for progressive resizing)
@@ -268,12 +268,13 @@ def fine_tune_with_lr_find(
     "Frozen one-cycle at lr_find's rate, unfreeze, lr_find again, one-cycle with `slice(lr/div, lr)`; the record of it all."
     state = read_checkpoint(learn) if resume else None
     record = state['record'] if state else dict(arch=getattr(learn, 'arch_name', None), div=div, phases=[])
+    suggests = (suggest, suggest) if isinstance(suggest, str) else tuple(suggest)
     for i, (name, n_epochs) in enumerate((('frozen', freeze_epochs), ('unfrozen', epochs))):
         if n_epochs == 0 or (state and (['frozen', 'unfrozen'].index(state['phase']) > i or (state['phase'] == name and state['epoch'] + 1 >= n_epochs))): continue
         learn.freeze() if name == 'frozen' else learn.unfreeze()
         dls, learn.dls = learn.dls, (frozen_dls if name == 'frozen' and frozen_dls is not None else learn.dls)
         resuming = state is not None and state['phase'] == name
-        found = None if resuming else find_lr(learn, suggest, lr_find_iters)
+        found = None if resuming else find_lr(learn, suggests[i], lr_find_iters)
         lr = state['lr'] if resuming else found['lr']
         start = state['epoch'] + 1 if resuming else 0
         _fit_phase(learn, name, n_epochs, lr, div, start, record, L(cbs))
@@ -305,9 +306,9 @@ def plot_training(record:dict, figsize=(12, 3.5)):
 
 # %% ../nbs/01_learner.ipynb #c045
 RECIPES = dict(
-    default=dict(arch='resnet34', pretrained=True, size=400, freeze_size=224, freeze_epochs=3, epochs=20, bs=32, label_smoothing=0.1, mixup=0., suggest='valley', div=10., lr_find_iters=100, crop=False),
-    cpu=dict(arch='efficientnet_lite0', pretrained=True, size=224, freeze_size=None, freeze_epochs=1, epochs=4, bs=16, label_smoothing=0.1, mixup=0., suggest='valley', div=10., lr_find_iters=50, crop=False),
-    sample=dict(arch='resnet18', pretrained=False, size=64, freeze_size=None, freeze_epochs=0, epochs=3, bs=16, label_smoothing=0.1, mixup=0., suggest='valley', div=10., lr_find_iters=20, crop=False),
+    default=dict(arch='resnet34', pretrained=True, size=400, freeze_size=224, freeze_epochs=3, epochs=20, bs=32, label_smoothing=0.1, mixup=0., suggest=('valley', 'minimum'), div=100., lr_find_iters=100, crop=False, aug=True),
+    cpu=dict(arch='efficientnet_lite0', pretrained=True, size=224, freeze_size=None, freeze_epochs=1, epochs=4, bs=16, label_smoothing=0.1, mixup=0., suggest=('valley', 'minimum'), div=100., lr_find_iters=50, crop=False, aug=True),
+    sample=dict(arch='resnet18', pretrained=False, size=64, freeze_size=None, freeze_epochs=0, epochs=3, bs=16, label_smoothing=0.1, mixup=0., suggest=('valley', 'minimum'), div=100., lr_find_iters=20, crop=False, aug=True),
 )
 
 def recipe(name:str='default', **overrides) -> dict:

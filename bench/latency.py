@@ -1,0 +1,96 @@
+"""Latency of one prediction at a time on the CPU: fastai's `learn.predict` against the bare forward passes and `CarClassifier.predict`.
+
+usage: python bench/latency.py [--rounds 30] [--threads 2] [--arch resnet34] [--size 224] [--image FILE.jpg]
+
+All paths use the same network (ResNet34 by default, 196 classes; random weights, since latency does not depend on their values).
+The input is one 640x480 JPEG (a drawn car unless --image is given). Methods are timed in interleaved rounds (each round calls every
+method once, in turn), after warm-up, so that machine noise hits them alike; the table gives the median (p50) and 95th percentile.
+  fastai learn.predict        decode, fastai transforms, forward, decode of the class (what the seed demo served)
+  bare forward (torch)        the network alone on a ready 1x3xSxS tensor
+  bare forward channels_last  the same in channels-last memory format
+  bare forward (onnxruntime)  the same network exported to ONNX, run by ONNX Runtime
+  CarClassifier.predict       end to end: read + decode the JPEG, resize as fastai does, forward, softmax, top-5 (both backends)
+Cold start: a new Python process that imports car_classifier.inference, loads the model and answers once."""
+import argparse, json, subprocess, sys, tempfile, time, warnings
+warnings.filterwarnings('ignore')
+from pathlib import Path
+import numpy as np, torch
+from car_classifier.data import make_tiny_cars, cars_dataloaders, draw_car
+from car_classifier.learner import cars_learner
+from car_classifier.inference import CarClassifier, save_classifier
+
+def make_model(tmp:Path, arch:str, size:int):
+    "A fastai learner for 196 classes (tiny stand-in data) and its saved folder."
+    data = make_tiny_cars(tmp/'data', 'folders', n_classes=196, n_per_class=2, n_test_per_class=0, size=(40, 30))
+    dls = cars_dataloaders(data, size=size, bs=8, valid_pct=0.5, num_workers=0)
+    learn = cars_learner(dls, arch, pretrained=False)
+    return learn, save_classifier(learn, tmp/'model')
+
+def make_image(tmp:Path, path:str|None) -> Path:
+    if path: return Path(path)
+    img, _ = draw_car(42, size=(640, 480), seed=1)
+    img.save(tmp/'car.jpg', quality=90)
+    return tmp/'car.jpg'
+
+def timer(fn, rounds:int, warmup:int=3):
+    for _ in range(warmup): fn()
+    def once():
+        t = time.perf_counter(); fn(); return (time.perf_counter() - t) * 1000
+    return once
+
+def cold_start(model_dir:Path, image:Path, threads:int, runs:int=3) -> float:
+    code = (f"from car_classifier.inference import CarClassifier; c = CarClassifier.from_pretrained({str(model_dir)!r}, threads={threads}); "
+            f"print(c.predict({str(image)!r}).top.label)")
+    times = []
+    for _ in range(runs):
+        t = time.perf_counter(); subprocess.run([sys.executable, '-c', code], check=True, capture_output=True); times.append(time.perf_counter() - t)
+    return float(np.median(times))
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument('--rounds', type=int, default=30); p.add_argument('--threads', type=int, default=2)
+    p.add_argument('--arch', default='resnet34'); p.add_argument('--size', type=int, default=224); p.add_argument('--image')
+    a = p.parse_args()
+    torch.set_num_threads(a.threads)
+    tmp = Path(tempfile.mkdtemp())
+    learn, model_dir = make_model(tmp, a.arch, a.size)
+    image = make_image(tmp, a.image)
+    clf_torch = CarClassifier.from_pretrained(model_dir, backend='torch', threads=a.threads)
+    clf_onnx = CarClassifier.from_pretrained(model_dir, backend='onnx', threads=a.threads)
+    net = learn.model.eval()
+    x = torch.randn(1, 3, a.size, a.size)
+    net_cl, x_cl = clf_torch.net, x.contiguous(memory_format=torch.channels_last)
+    xn = x.numpy()
+    def forward(): 
+        with torch.inference_mode(): net(x)
+    def forward_cl():
+        with torch.inference_mode(): net_cl(x_cl)
+    with learn.no_bar(): learn.predict(image)
+    methods = {
+        'fastai learn.predict': lambda: learn.predict(image),
+        'bare forward (torch)': forward,
+        'bare forward channels_last': forward_cl,
+        'bare forward (onnxruntime)': lambda: clf_onnx.session.run(None, {'image': xn}),
+        'CarClassifier.predict (torch)': lambda: clf_torch.predict(image),
+        'CarClassifier.predict (onnx)': lambda: clf_onnx.predict(image),
+    }
+    with learn.no_bar():
+        timers = {k: timer(f, a.rounds) for k, f in methods.items()}
+        times = {k: [] for k in methods}
+        for _ in range(a.rounds):
+            for k, t in timers.items(): times[k].append(t())
+    p50 = {k: float(np.median(v)) for k, v in times.items()}
+    p95 = {k: float(np.percentile(v, 95)) for k, v in times.items()}
+    fastest_bare = min(v for k, v in p50.items() if k.startswith('bare'))
+    ours = min(p50['CarClassifier.predict (torch)'], p50['CarClassifier.predict (onnx)'])
+    print(f"\n{a.arch} at {a.size} px, {len(learn.dls.vocab)} classes, one {image.name} at a time, {a.threads} threads, {a.rounds} interleaved rounds")
+    print(f"{'method':32s} {'p50 ms':>8s} {'p95 ms':>8s} {'p50 / fastest bare':>19s}")
+    for k in methods: print(f"{k:32s} {p50[k]:8.1f} {p95[k]:8.1f} {p50[k] / fastest_bare:19.2f}")
+    speedup, overhead = p50['fastai learn.predict'] / ours, ours / fastest_bare
+    cold = cold_start(model_dir, image, a.threads)
+    print(f"\nlearn.predict / CarClassifier.predict (best backend): {speedup:.2f}x faster (goal >= 2.5x)")
+    print(f"CarClassifier.predict / fastest bare forward:        {overhead:.3f} (goal <= 1.15)")
+    print(f"cold start, process start to first prediction (onnx): {cold:.2f} s (median of 3)")
+    print(json.dumps(dict(p50=p50, p95=p95, speedup=speedup, overhead=overhead, cold_start_s=cold)))
+
+if __name__ == '__main__': main()
