@@ -6,7 +6,7 @@ usage: python bench/real_sample.py DATA WEIGHTS [--epochs 4] [--freeze-epochs 1]
 
 Both models start from the same weights and the same train/validation split, train for freeze_epochs + epochs epochs on the CPU,
 and are scored on the dataset's test split. The project's recipe (`recipe('cpu')`) adds presizing with squish, batch augmentation,
-label smoothing and learning rates found by lr_find (whose mock-training passes are extra mini-batches, not epochs); the baseline
+label smoothing and learning rates found by lr_find (its mock-training passes are extra mini-batches, not epochs), as the recipe sets them; the baseline
 is fastai's default fine_tune (base_lr 2e-3) with Resize(size) and no augmentation."""
 import argparse, json, time, warnings
 warnings.filterwarnings('ignore')
@@ -19,9 +19,9 @@ def test_accuracy(learn, test_df) -> float:
     dl = learn.dls.test_dl(test_df, with_labels=True)
     return float(learn.validate(dl=dl)[1])
 
-def project(df, weights, size, bs, freeze_epochs, epochs, seed):
-    r = recipe('cpu', size=size, bs=bs, freeze_epochs=freeze_epochs, epochs=epochs)
-    dls = cars_dataloaders(df, size=r['size'], bs=r['bs'], seed=seed, num_workers=0)
+def project(df, weights, size, bs, freeze_epochs, epochs, seed, aug=None):
+    r = recipe('cpu', size=size, bs=bs, freeze_epochs=freeze_epochs, epochs=epochs, aug=aug)
+    dls = cars_dataloaders(df, size=r['size'], bs=r['bs'], aug=r['aug'], seed=seed, num_workers=0)
     learn = cars_learner(dls, r['arch'], weights=weights, label_smoothing=r['label_smoothing'], seed=seed)
     record = fine_tune_with_lr_find(learn, r['freeze_epochs'], r['epochs'], r['suggest'], r['div'], r['lr_find_iters'])
     return learn, dls.test_df, [p['lr'] for p in record['phases']]
@@ -42,11 +42,12 @@ def main():
     p.add_argument('data'); p.add_argument('weights')
     p.add_argument('--epochs', type=int, default=4); p.add_argument('--freeze-epochs', type=int, default=1)
     p.add_argument('--size', type=int, default=224); p.add_argument('--bs', type=int, default=16); p.add_argument('--seed', type=int, default=42)
+    p.add_argument('--aug', action=argparse.BooleanOptionalAction, default=None, help="override the recipe's batch augmentation")
     a = p.parse_args()
     df = cars_dataframe(a.data)
     args = (df, a.weights, a.size, a.bs, a.freeze_epochs, a.epochs, a.seed)
     t = time.time(); base, base_test = plain_fastai(*args); t_base = time.time() - t
-    t = time.time(); ours, ours_test, lrs = project(*args); t_ours = time.time() - t
+    t = time.time(); ours, ours_test, lrs = project(*args, aug=a.aug); t_ours = time.time() - t
     acc_base, acc_ours = test_accuracy(base, base_test), test_accuracy(ours, ours_test)
     res = dict(n_train=int((~df.is_test).sum()), n_test=int(df.is_test.sum()), n_classes=int(df.label.nunique()), epochs=a.freeze_epochs + a.epochs,
                plain_fine_tune_test_acc=round(acc_base, 4), project_recipe_test_acc=round(acc_ours, 4), difference=round(acc_ours - acc_base, 4),

@@ -245,5 +245,6 @@ d = { 'settings': { 'branch': 'main',
                                                                                       'car_classifier/learner.py'),
                                         'car_classifier.learner.top5_accuracy': ('learner.html#top5_accuracy', 'car_classifier/learner.py'),
                                         'car_classifier.learner.training_cbs': ('learner.html#training_cbs', 'car_classifier/learner.py'),
+                                        'car_classifier.learner.unfrozen_lr': ('learner.html#unfrozen_lr', 'car_classifier/learner.py'),
                                         'car_classifier.learner.write_checkpoint': ( 'learner.html#write_checkpoint',
                                                                                      'car_classifier/learner.py')}}}

@@ -7,7 +7,7 @@ Docs: https://car-classifier.github.io/car_classifier/inference.html.md"""
 # %% ../nbs/03_inference.ipynb #c003
 from __future__ import annotations
 import io, json, os, warnings
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 
 import numpy as np, torch, torch.nn as nn, torch.nn.functional as F
@@ -135,7 +135,7 @@ def _array_to_image(a:np.ndarray) -> Image.Image:
     return Image.fromarray(a[..., 0] if a.ndim == 3 and a.shape[2] == 1 else a)
 
 # %% ../nbs/03_inference.ipynb #c016
-def open_image(source, max_pixels:int=MAX_PIXELS) -> Image.Image:
+def open_image(source, max_pixels:int=MAX_PIXELS, draft:int|None=None) -> Image.Image:
     "An upright RGB image from a path, bytes, PIL image or NumPy array; ValueError for empty, corrupt, truncated or oversized input."
     if isinstance(source, np.ndarray): return to_rgb(_array_to_image(source))
     if isinstance(source, Image.Image): img = source
@@ -147,6 +147,7 @@ def open_image(source, max_pixels:int=MAX_PIXELS) -> Image.Image:
         try: img = Image.open(source)
         except Exception: raise ValueError(f"{name} is not an image Pillow can read (JPEG, PNG, WebP, BMP, TIFF, GIF...)") from None
     if img.width * img.height > max_pixels: raise ValueError(f"The image is too large: {img.width}x{img.height} pixels is over the limit of {max_pixels:,}")
+    if draft and img.format == 'JPEG': img.draft('RGB', (draft, draft))  # decode at 1/2, 1/4 or 1/8 scale when that still covers `draft`
     try: img.load()
     except Exception as e: raise ValueError(f"The image is {'truncated' if 'truncated' in str(e) else 'corrupt'}: {e}") from None
     return to_rgb(img)
@@ -182,9 +183,9 @@ def _model_dir(path_or_id:str|Path) -> Path:
 # %% ../nbs/03_inference.ipynb #c024
 class CarClassifier:
     "Recognise cars in images with a model saved by `save_classifier`: no pickle, no fastai."
-    def __init__(self, cfg:ClassifierConfig, net:nn.Module, onnx_session=None):
-        self.cfg, self.net, self.session = cfg, net, onnx_session
-        self.preprocess = FastaiPreprocess(cfg).eval()
+    def __init__(self, cfg:ClassifierConfig, net:nn.Module, onnx_session=None, fast:bool=False):
+        self.cfg, self.net, self.session, self.fast = cfg, net, onnx_session, fast
+        self.preprocess = FastaiPreprocess(replace(cfg, batch_resize=False) if fast else cfg).eval()
         self.threshold = cfg.unknown_threshold
         self.net = self.net.to(memory_format=torch.channels_last)
 
@@ -192,8 +193,8 @@ class CarClassifier:
     def backend(self) -> str: return 'onnx' if self.session is not None else 'torch'
 
     @classmethod
-    def from_pretrained(cls, path_or_id:str|Path, backend:str='auto', threads:int|None=None) -> CarClassifier:
-        "Load from a folder (or Hub id) holding `config.json`, `model.safetensors` and optionally `model.onnx`."
+    def from_pretrained(cls, path_or_id:str|Path, backend:str='auto', threads:int|None=None, fast:bool=False) -> CarClassifier:
+        "Load from a folder (or Hub id) holding `config.json`, `model.safetensors` and optionally `model.onnx`; `fast` skips fastai's two-step resize."
         d = _model_dir(path_or_id)
         for f in ('config.json', 'model.safetensors'):
             if not (d/f).exists(): raise FileNotFoundError(f"{d/f} not found: a model folder holds config.json and model.safetensors (written by save_classifier)")
@@ -201,7 +202,7 @@ class CarClassifier:
         if threads: torch.set_num_threads(threads)
         session = _onnx_session(d/'model.onnx', threads) if backend in ('auto', 'onnx') else None
         if backend == 'onnx' and session is None: raise ValueError(f"backend='onnx' needs {d/'model.onnx'} (see export_onnx) and the onnxruntime package")
-        return cls(cfg, build_network(cfg, load_file(d/'model.safetensors')), session)
+        return cls(cfg, build_network(cfg, load_file(d/'model.safetensors')), session, fast)
 
 # %% ../nbs/03_inference.ipynb #c025
 def _onnx_session(path:Path, threads:int|None=None):
@@ -212,12 +213,14 @@ def _onnx_session(path:Path, threads:int|None=None):
     opts = ort.SessionOptions()
     opts.intra_op_num_threads, opts.inter_op_num_threads = threads or min(os.cpu_count() or 1, 4), 1
     opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    opts.add_session_config_entry('session.intra_op.allow_spinning', '0')  # idle threads sleep: no CPU stolen from the server or other sessions
     return ort.InferenceSession(str(path), opts, providers=['CPUExecutionProvider'])
 
-# %% ../nbs/03_inference.ipynb #c027
+# %% ../nbs/03_inference.ipynb #c028
 def item_arrays(self:CarClassifier, images:list) -> torch.Tensor:
     "uint8 NCHW tensor of `images` opened safely and resized by Pillow to the config's `item_size`."
-    arrays = [np.asarray(resize_item(open_image(im), self.cfg.item_size, self.cfg.resize_method)) for im in images]
+    size = self.cfg.input_size if self.fast else self.cfg.item_size
+    arrays = [np.asarray(resize_item(open_image(im, draft=size if self.fast else None), size, self.cfg.resize_method)) for im in images]
     return torch.from_numpy(np.stack(arrays)).permute(0, 3, 1, 2)
 CarClassifier.item_arrays = item_arrays
 
@@ -234,7 +237,7 @@ def probabilities(self:CarClassifier, images:list) -> np.ndarray:
     return torch.softmax(self.logits(self.item_arrays(list(images))).float(), dim=1).numpy()
 CarClassifier.probabilities = probabilities
 
-# %% ../nbs/03_inference.ipynb #c028
+# %% ../nbs/03_inference.ipynb #c029
 def _guesses(self:CarClassifier, probs:np.ndarray, k:int) -> CarPrediction:
     top = np.argsort(-probs)[:k]
     guesses = [CarGuess(self.cfg.classes[i], **parse_car_name(self.cfg.classes[i]), probability=float(probs[i])) for i in top]
@@ -255,7 +258,7 @@ def predict_batch(self:CarClassifier, images:list, k:int=5) -> list[CarPredictio
     return [self._guesses(p, k) for p in self.probabilities(opened)]
 CarClassifier.predict_batch = predict_batch
 
-# %% ../nbs/03_inference.ipynb #c030
+# %% ../nbs/03_inference.ipynb #c031
 def unknown_threshold(probs:np.ndarray, targets:np.ndarray, keep:float=0.95) -> float:
     "The top probability under which only `1-keep` of the correctly classified images fall (0 when none is correct)."
     correct = probs.argmax(1) == targets
@@ -264,7 +267,7 @@ def unknown_threshold(probs:np.ndarray, targets:np.ndarray, keep:float=0.95) -> 
 def _tfm(pipeline, name:str):
     return next((t for t in pipeline.fs if type(t).__name__ == name), None)
 
-# %% ../nbs/03_inference.ipynb #c031
+# %% ../nbs/03_inference.ipynb #c032
 def learner_config(learn, threshold:float=0.) -> ClassifierConfig:
     "The `ClassifierConfig` of a fastai learner made by `cars_learner` from `cars_dataloaders`."
     dl = learn.dls.valid
@@ -277,7 +280,7 @@ def learner_config(learn, threshold:float=0.) -> ClassifierConfig:
         cut=len(list(body.children())) if learn.arch_kind == 'torchvision' else None, pool=getattr(body, 'needs_pool', True),
         unknown_threshold=threshold, car_classifier_version=car_classifier.__version__)
 
-# %% ../nbs/03_inference.ipynb #c032
+# %% ../nbs/03_inference.ipynb #c033
 def save_classifier(learn, dest:str|Path, keep:float=0.95, onnx:bool=True) -> Path|None:
     "Write `model.safetensors`, `config.json` (and `model.onnx`) for a fastai learner into `dest`; only rank 0 writes."
     if int(os.environ.get('RANK', 0)) != 0: return None
@@ -289,7 +292,7 @@ def save_classifier(learn, dest:str|Path, keep:float=0.95, onnx:bool=True) -> Pa
     if onnx: export_onnx(dest)
     return dest
 
-# %% ../nbs/03_inference.ipynb #c034
+# %% ../nbs/03_inference.ipynb #c035
 def export_onnx(model_dir:str|Path, opset:int=17) -> Path:
     "Export the network in `model_dir` to `model_dir/model.onnx` for ONNX Runtime."
     d = Path(model_dir)

@@ -15,7 +15,7 @@ from PIL import Image, ImageOps
 from fastprogress.fastprogress import progress_bar
 from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
 
-from .core import parse_car_name
+from .core import parse_car_name, to_rgb
 
 # %% auto #0
 __all__ = ['predict_probs', 'make_of', 'topk_accuracy', 'car_metrics', 'per_class_report', 'evaluate', 'most_confused',
@@ -31,7 +31,7 @@ def predict_probs(model, fnames:list, tta:bool=False, bs:int=32) -> np.ndarray:
     chunks = [list(fnames[i:i + bs]) for i in range(0, len(fnames), bs)]
     probs = np.concatenate([model.probabilities(c) for c in progress_bar(chunks, leave=False)])
     if not tta: return probs
-    mirrored = np.concatenate([model.probabilities([ImageOps.mirror(Image.open(f).convert('RGB')) for f in c]) for c in chunks])
+    mirrored = np.concatenate([model.probabilities([ImageOps.mirror(to_rgb(Image.open(f))) for f in c]) for c in chunks])
     return (probs + mirrored) / 2
 
 # %% ../nbs/02_interpret.ipynb #c008

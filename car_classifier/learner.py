@@ -37,7 +37,7 @@ __all__ = ['TORCHVISION_ARCHS', 'SUGGESTIONS', 'RECIPES', 'resolve_arch', 'load_
            'match_normalize', 'seed_everything', 'cars_learner', 'CarsDistributedDL', 'CarsDistributedTrainer',
            'setup_distributed', 'distributed_cbs', 'broadcast_value', 'alone', 'find_lr', 'epoch_ran',
            'write_checkpoint', 'EpochCheckpoint', 'read_checkpoint', 'BestModelSaver', 'EarlyStopper', 'HistoryLogger',
-           'training_cbs', 'fine_tune_with_lr_find', 'plot_training', 'recipe']
+           'training_cbs', 'unfrozen_lr', 'fine_tune_with_lr_find', 'plot_training', 'recipe']
 
 # %% ../nbs/01_learner.ipynb #c006
 TORCHVISION_ARCHS = {f.__name__: f for f in model_meta if callable(f) and f.__module__.startswith('torchvision')}
@@ -242,6 +242,11 @@ def training_cbs(monitor:str='accuracy', patience:int|None=None) -> list:
     return [BestModelSaver(monitor=monitor, fname='best'), HistoryLogger(), *([EarlyStopper(monitor=monitor, patience=patience)] if patience else [])]
 
 # %% ../nbs/01_learner.ipynb #c036
+def unfrozen_lr(suggested:float, frozen_lr:float|None, low:float=0.1) -> float:
+    "lr_find's suggestion for the unfrozen phase, kept within [`low` * frozen_lr, frozen_lr] when a frozen phase ran."
+    return suggested if frozen_lr is None else float(np.clip(suggested, frozen_lr * low, frozen_lr))
+
+# %% ../nbs/01_learner.ipynb #c038
 def _phase_record(learn, name, lr, n_epochs, start_epoch, found) -> dict:
     r = learn.recorder
     return dict(phase=name, lr=lr, epochs=n_epochs, start_epoch=start_epoch, lr_find=found, losses=[float(x) for x in r.losses],
@@ -253,7 +258,7 @@ def _fit_phase(learn, name, n_epochs, lr, div, start_epoch, record, extra_cbs):
     cbs = [EpochCheckpoint(name, lr, record), *distributed_cbs(), *extra_cbs]
     learn.fit_one_cycle(n_epochs, lr_arg, start_epoch=start_epoch, cbs=cbs, reset_opt=start_epoch == 0 and num_distrib() > 1)
 
-# %% ../nbs/01_learner.ipynb #c037
+# %% ../nbs/01_learner.ipynb #c039
 def fine_tune_with_lr_find(
     learn:Learner, # From `cars_learner`
     freeze_epochs:int=1, # Epochs with the pretrained body frozen (0 to skip)
@@ -275,7 +280,8 @@ def fine_tune_with_lr_find(
         dls, learn.dls = learn.dls, (frozen_dls if name == 'frozen' and frozen_dls is not None else learn.dls)
         resuming = state is not None and state['phase'] == name
         found = None if resuming else find_lr(learn, suggests[i], lr_find_iters)
-        lr = state['lr'] if resuming else found['lr']
+        frozen_lr = next((p['lr'] for p in record['phases'] if p['phase'] == 'frozen'), None)
+        lr = state['lr'] if resuming else found['lr'] if name == 'frozen' else unfrozen_lr(found['lr'], frozen_lr)
         start = state['epoch'] + 1 if resuming else 0
         _fit_phase(learn, name, n_epochs, lr, div, start, record, L(cbs))
         learn.dls = dls
@@ -284,7 +290,7 @@ def fine_tune_with_lr_find(
     learn.training_record = record
     return record
 
-# %% ../nbs/01_learner.ipynb #c042
+# %% ../nbs/01_learner.ipynb #c044
 def plot_training(record:dict, figsize=(12, 3.5)):
     "The lr_find curve of each phase, with the learning rate chosen, and the losses of the whole run; returns the figure."
     phases = record['phases']
@@ -304,10 +310,10 @@ def plot_training(record:dict, figsize=(12, 3.5)):
     fig.tight_layout()
     return fig
 
-# %% ../nbs/01_learner.ipynb #c045
+# %% ../nbs/01_learner.ipynb #c047
 RECIPES = dict(
     default=dict(arch='resnet34', pretrained=True, size=400, freeze_size=224, freeze_epochs=3, epochs=20, bs=32, label_smoothing=0.1, mixup=0., suggest=('valley', 'minimum'), div=100., lr_find_iters=100, crop=False, aug=True),
-    cpu=dict(arch='efficientnet_lite0', pretrained=True, size=224, freeze_size=None, freeze_epochs=1, epochs=4, bs=16, label_smoothing=0.1, mixup=0., suggest=('valley', 'minimum'), div=100., lr_find_iters=50, crop=False, aug=True),
+    cpu=dict(arch='efficientnet_lite0', pretrained=True, size=224, freeze_size=None, freeze_epochs=1, epochs=4, bs=16, label_smoothing=0.1, mixup=0., suggest=('valley', 'minimum'), div=100., lr_find_iters=50, crop=False, aug=False),
     sample=dict(arch='resnet18', pretrained=False, size=64, freeze_size=None, freeze_epochs=0, epochs=3, bs=16, label_smoothing=0.1, mixup=0., suggest=('valley', 'minimum'), div=100., lr_find_iters=20, crop=False, aug=True),
 )
 
