@@ -238,5 +238,5 @@ def main(argv:list[str]|None=None) -> int:
         print(f"error: {e}", file=sys.stderr)
         return 2
 
-# %% ../nbs/05_cli.ipynb #c036
+# %% ../nbs/05_cli.ipynb #c038
 if __name__ == '__main__': sys.exit(main())

@@ -6,7 +6,8 @@ Docs: https://car-classifier.github.io/car_classifier/core.html.md"""
 
 # %% ../nbs/00a_core.ipynb #c003
 from __future__ import annotations
-import re
+import os, re
+from contextlib import contextmanager
 from functools import cache
 from importlib.resources import files
 
@@ -14,7 +15,7 @@ import numpy as np
 from PIL import Image, ImageOps
 
 # %% auto #0
-__all__ = ['MULTIWORD_MAKES', 'MAX_PIXELS', 'stanford_cars_classes', 'parse_car_name', 'official_name', 'to_rgb']
+__all__ = ['MULTIWORD_MAKES', 'MAX_PIXELS', 'stanford_cars_classes', 'parse_car_name', 'official_name', 'to_rgb', 'alone']
 
 # %% ../nbs/00a_core.ipynb #c006
 @cache
@@ -52,3 +53,14 @@ def to_rgb(img:Image.Image) -> Image.Image:
         img = Image.new('RGB', rgba.size, (255, 255, 255))
         img.paste(rgba, mask=rgba.getchannel('A'))
     return img.convert('RGB')
+
+# %% ../nbs/00a_core.ipynb #c021
+@contextmanager
+def alone():
+    "Within this block, fastai code in this process acts as if it were the only process (no gathering, no barriers)."
+    saved = os.environ.get('WORLD_SIZE')
+    os.environ['WORLD_SIZE'] = '1'
+    try: yield
+    finally:
+        if saved is None: del os.environ['WORLD_SIZE']
+        else: os.environ['WORLD_SIZE'] = saved

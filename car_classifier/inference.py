@@ -15,7 +15,7 @@ from PIL import Image, ImageOps
 from safetensors.torch import load_file, save_file
 
 import car_classifier
-from .core import MAX_PIXELS, parse_car_name, to_rgb
+from .core import MAX_PIXELS, alone, parse_car_name, to_rgb
 
 # %% auto #0
 __all__ = ['ClassifierConfig', 'ConcatPool', 'head_layers', 'build_head', 'TimmFeatures', 'build_body', 'build_network',
@@ -284,7 +284,7 @@ def learner_config(learn, threshold:float=0.) -> ClassifierConfig:
 def save_classifier(learn, dest:str|Path, keep:float=0.95, onnx:bool=True) -> Path|None:
     "Write `model.safetensors`, `config.json` (and `model.onnx`) for a fastai learner into `dest`; only rank 0 writes."
     if int(os.environ.get('RANK', 0)) != 0: return None
-    probs, targets = learn.get_preds(dl=learn.dls.valid)
+    with alone(): probs, targets = learn.get_preds(dl=learn.dls.valid)  # the other processes may be gone: gather nothing
     cfg = learner_config(learn, unknown_threshold(probs.numpy(), targets.numpy(), keep))
     dest = Path(dest); dest.mkdir(parents=True, exist_ok=True)
     save_file({k: v.detach().cpu().contiguous() for k, v in learn.model.state_dict().items()}, dest/'model.safetensors')

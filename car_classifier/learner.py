@@ -7,7 +7,6 @@ Docs: https://car-classifier.github.io/car_classifier/learner.html.md"""
 # %% ../nbs/01_learner.ipynb #c003
 from __future__ import annotations
 import difflib, json, os, random
-from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np, torch, timm
@@ -32,12 +31,14 @@ from fastai.torch_core import num_distrib, rank_distrib, set_seed
 from fastai.vision.core import imagenet_stats
 from fastai.vision.learner import model_meta, vision_learner
 
+from .core import alone
+
 # %% auto #0
 __all__ = ['TORCHVISION_ARCHS', 'SUGGESTIONS', 'RECIPES', 'resolve_arch', 'load_state_dict_file', 'top5_accuracy', 'cars_metrics',
            'match_normalize', 'seed_everything', 'cars_learner', 'CarsDistributedDL', 'CarsDistributedTrainer',
-           'setup_distributed', 'distributed_cbs', 'broadcast_value', 'alone', 'find_lr', 'epoch_ran',
-           'write_checkpoint', 'EpochCheckpoint', 'read_checkpoint', 'BestModelSaver', 'EarlyStopper', 'HistoryLogger',
-           'training_cbs', 'unfrozen_lr', 'fine_tune_with_lr_find', 'plot_training', 'recipe']
+           'setup_distributed', 'distributed_cbs', 'broadcast_value', 'find_lr', 'epoch_ran', 'write_checkpoint',
+           'EpochCheckpoint', 'read_checkpoint', 'BestModelSaver', 'EarlyStopper', 'HistoryLogger', 'training_cbs',
+           'unfrozen_lr', 'fine_tune_with_lr_find', 'plot_training', 'recipe']
 
 # %% ../nbs/01_learner.ipynb #c006
 TORCHVISION_ARCHS = {f.__name__: f for f in model_meta if callable(f) and f.__module__.startswith('torchvision')}
@@ -163,16 +164,6 @@ def broadcast_value(value):
     box = [value]
     torch.distributed.broadcast_object_list(box, src=0)
     return box[0]
-
-@contextmanager
-def alone():
-    "Run fastai code in rank 0 as if it were the only process: its barriers would wait for ranks that are waiting for its result."
-    saved = os.environ.get('WORLD_SIZE')
-    os.environ['WORLD_SIZE'] = '1'
-    try: yield
-    finally:
-        if saved is None: del os.environ['WORLD_SIZE']
-        else: os.environ['WORLD_SIZE'] = saved
 
 # %% ../nbs/01_learner.ipynb #c027
 SUGGESTIONS = {'valley': SuggestionMethod.Valley, 'slide': SuggestionMethod.Slide, 'minimum': SuggestionMethod.Minimum, 'steep': SuggestionMethod.Steep}
