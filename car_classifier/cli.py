@@ -53,10 +53,10 @@ def _train_data(args):
         return cars_dataframe(sample_path()), True
     return cars_dataframe(args.data), False
 
-def _report(learn, record:dict) -> dict:
-    "The last epoch's metrics, by name."
-    last = record['phases'][-1]
-    return dict(zip(last['metric_names'], last['values'][-1])) if last['values'] else {}
+def _report(record:dict) -> dict:
+    "The last epoch's metrics, by name (empty when nothing was trained)."
+    last = record['phases'][-1] if record['phases'] else {}
+    return dict(zip(last['metric_names'], last['values'][-1])) if last.get('values') else {}
 
 # %% ../nbs/05_cli.ipynb #c010
 def train_command(args) -> int:
@@ -75,7 +75,7 @@ def train_command(args) -> int:
         save_classifier(learn, out)
         (out/'record.json').write_text(json.dumps(dict(recipe=r, **record), indent=1))
         plot_training(record).savefig(out/'training.png', dpi=80)
-        print(json.dumps(dict(out=str(out), **_report(learn, record))))
+        print(json.dumps(dict(out=str(out), **_report(record))))
     return 0
 
 # %% ../nbs/05_cli.ipynb #c012
