@@ -19,7 +19,7 @@ import pandas as pd
 from fastai.torch_core import rank_distrib
 
 # %% auto #0
-__all__ = ['COMPARISONS', 'sample_path', 'data_command', 'train_command', 'predict_command', 'add_predict_parser',
+__all__ = ['COMPARISONS', 'sample_path', 'data_command', 'fit_recipe', 'train_command', 'predict_command', 'add_predict_parser',
            'grad_cam_figure', 'evaluate_command', 'compare_configs', 'compare_command', 'add_evaluate_parsers',
            'add_train_parser', 'cli_parser', 'main']
 
@@ -59,6 +59,15 @@ def _report(record:dict) -> dict:
     return dict(zip(last['metric_names'], last['values'][-1])) if last.get('values') else {}
 
 # %% ../nbs/05_cli.ipynb #c010
+def fit_recipe(df, r:dict, weights=None, seed:int=42, valid_pct:float=0.2, num_workers:int|None=None, path='.', resume:bool=False, cbs=None):
+    "Build the DataLoaders and learner the recipe `r` describes, train them with `fine_tune_with_lr_find`; return (learner, record)."
+    load = dict(valid_pct=valid_pct, seed=seed, bs=r['bs'], crop=r['crop'], aug=r['aug'], num_workers=num_workers)
+    dls = cars_dataloaders(df, size=r['size'], **load)
+    frozen_dls = cars_dataloaders(df, size=r['freeze_size'], **load) if r['freeze_size'] else None
+    learn = cars_learner(dls, r['arch'], pretrained=r['pretrained'], weights=weights, label_smoothing=r['label_smoothing'], mixup=r['mixup'], seed=seed, path=path)
+    return learn, fine_tune_with_lr_find(learn, r['freeze_epochs'], r['epochs'], r['suggest'], r['div'], r['lr_find_iters'], frozen_dls, resume=resume, cbs=cbs)
+
+# %% ../nbs/05_cli.ipynb #c011
 def train_command(args) -> int:
     "Train on `args.data` with the recipe and the options given, and write the model and its record into `args.out`."
     setup_distributed()
@@ -66,11 +75,7 @@ def train_command(args) -> int:
     fields = {k: getattr(args, k) for k in RECIPES['default'] if hasattr(args, k)}
     r = recipe(args.recipe or ('sample' if is_sample else 'default'), **fields, pretrained=False if args.no_pretrained else None)
     out = Path(args.out)
-    load = dict(valid_pct=args.valid_pct, seed=args.seed, bs=r['bs'], crop=r['crop'], aug=r['aug'], num_workers=args.num_workers)
-    dls = cars_dataloaders(df, size=r['size'], **load)
-    frozen_dls = cars_dataloaders(df, size=r['freeze_size'], **load) if r['freeze_size'] else None
-    learn = cars_learner(dls, r['arch'], pretrained=r['pretrained'], weights=args.weights, label_smoothing=r['label_smoothing'], mixup=r['mixup'], seed=args.seed, path=out)
-    record = fine_tune_with_lr_find(learn, r['freeze_epochs'], r['epochs'], r['suggest'], r['div'], r['lr_find_iters'], frozen_dls, resume=args.resume, cbs=training_cbs(patience=args.patience))
+    learn, record = fit_recipe(df, r, args.weights, args.seed, args.valid_pct, args.num_workers, out, args.resume, training_cbs(patience=args.patience))
     if rank_distrib() == 0:
         save_classifier(learn, out)
         (out/'record.json').write_text(json.dumps(dict(recipe=r, **record), indent=1))
@@ -78,7 +83,7 @@ def train_command(args) -> int:
         print(json.dumps(dict(out=str(out), **_report(record))))
     return 0
 
-# %% ../nbs/05_cli.ipynb #c012
+# %% ../nbs/05_cli.ipynb #c013
 def predict_command(args) -> int:
     "Print the top-k guesses for each image; one error line per bad image, exit status 1 if any failed."
     clf, failed = CarClassifier.from_pretrained(args.model, backend=args.backend), 0
@@ -91,7 +96,7 @@ def predict_command(args) -> int:
         else: print(f"{image}: {pred}" + ''.join(f"\n  {g.probability:6.1%}  {g.label}" for g in pred.guesses))
     return 1 if failed else 0
 
-# %% ../nbs/05_cli.ipynb #c013
+# %% ../nbs/05_cli.ipynb #c014
 def add_predict_parser(sub):
     "The `predict` and `export` subcommands."
     predict = sub.add_parser('predict', help='recognise the car in each image')
@@ -105,7 +110,7 @@ def add_predict_parser(sub):
     export.add_argument('--model', required=True, help='folder written by train')
     export.set_defaults(run=lambda args: print(export_onnx(args.model)) or 0)
 
-# %% ../nbs/05_cli.ipynb #c015
+# %% ../nbs/05_cli.ipynb #c016
 def grad_cam_figure(clf:CarClassifier, fnames:list, save):
     "Grad-CAM of `clf`'s predicted class on each image, laid over the image as the network saw it."
     images, cams, titles = [], [], []
@@ -130,7 +135,7 @@ def evaluate_command(args) -> int:
     print(json.dumps(res['metrics']))
     return 0
 
-# %% ../nbs/05_cli.ipynb #c017
+# %% ../nbs/05_cli.ipynb #c018
 COMPARISONS = dict(frozen_only=dict(epochs=0), fine_tuned=dict(), no_augmentation=dict(aug=False), half_resolution=dict(size='half'))
 
 def compare_configs(df:pd.DataFrame, base:str, names:list, weights=None, seed:int=42, **overrides) -> pd.DataFrame:
@@ -140,16 +145,13 @@ def compare_configs(df:pd.DataFrame, base:str, names:list, weights=None, seed:in
         changes = dict(COMPARISONS[name])
         r = recipe(base, **overrides)
         if changes.get('size') == 'half': changes['size'] = r['size'] // 2
-        r = {**r, **changes}
-        dls = cars_dataloaders(df, size=r['size'], bs=r['bs'], aug=r['aug'], crop=r['crop'], seed=seed, num_workers=0)
-        learn = cars_learner(dls, r['arch'], pretrained=r['pretrained'], weights=weights, label_smoothing=r['label_smoothing'], seed=seed)
-        start = time.time()
-        fine_tune_with_lr_find(learn, r['freeze_epochs'], r['epochs'], r['suggest'], r['div'], r['lr_find_iters'])
-        m = evaluate(learn, dls.test_df)['metrics']
+        r, start = {**r, **changes}, time.time()
+        learn, _ = fit_recipe(df, r, weights, seed, num_workers=0, path=Path(tempfile.mkdtemp()))
+        m = evaluate(learn, learn.dls.test_df)['metrics']
         rows.append(dict(config=name, size=r['size'], epochs=f"{r['freeze_epochs']}+{r['epochs']}", aug=r['aug'], top1=m['top1'], top5=m['top5'], make_accuracy=m['make_accuracy'], macro_f1=m['macro_f1'], seconds=round(time.time() - start)))
     return pd.DataFrame(rows)
 
-# %% ../nbs/05_cli.ipynb #c018
+# %% ../nbs/05_cli.ipynb #c019
 def compare_command(args) -> int:
     "Print (and save as CSV) the comparison table of the configurations asked for."
     setup_distributed()
@@ -164,7 +166,7 @@ def compare_command(args) -> int:
     print(table.to_string(index=False, float_format=lambda v: f'{v:.3f}'))
     return 0
 
-# %% ../nbs/05_cli.ipynb #c019
+# %% ../nbs/05_cli.ipynb #c020
 def add_evaluate_parsers(sub):
     "The `evaluate` and `compare` subcommands."
     ev = sub.add_parser('evaluate', help="score a saved model on a dataset's test split, with figures")
@@ -182,7 +184,7 @@ def add_evaluate_parsers(sub):
     cmp.add_argument('--seed', type=int, default=42); cmp.add_argument('--out', help='CSV file for the table')
     cmp.set_defaults(run=compare_command)
 
-# %% ../nbs/05_cli.ipynb #c021
+# %% ../nbs/05_cli.ipynb #c022
 def add_train_parser(sub):
     "The `train` subcommand: data, architecture and recipe options (those left out come from the recipe)."
     train = sub.add_parser('train', help='fine-tune a model with lr_find-driven learning rates')
@@ -208,7 +210,7 @@ def add_train_parser(sub):
     train.add_argument('--resume', action='store_true', help='continue from the last checkpoint in --out')
     train.set_defaults(run=train_command)
 
-# %% ../nbs/05_cli.ipynb #c022
+# %% ../nbs/05_cli.ipynb #c023
 def cli_parser() -> argparse.ArgumentParser:
     "The `car-classifier` argument parser, one subcommand per job."
     parser = argparse.ArgumentParser(prog='car-classifier', description='Recognise the make, model and year of a car in a photo.')
@@ -224,7 +226,7 @@ def cli_parser() -> argparse.ArgumentParser:
     add_evaluate_parsers(sub)
     return parser
 
-# %% ../nbs/05_cli.ipynb #c023
+# %% ../nbs/05_cli.ipynb #c024
 def main(argv:list[str]|None=None) -> int:
     "Run `car-classifier`: errors in the input are printed on one line with exit status 2, never as a traceback."
     args = cli_parser().parse_args(argv)
@@ -238,5 +240,5 @@ def main(argv:list[str]|None=None) -> int:
         print(f"error: {e}", file=sys.stderr)
         return 2
 
-# %% ../nbs/05_cli.ipynb #c038
+# %% ../nbs/05_cli.ipynb #c039
 if __name__ == '__main__': sys.exit(main())
