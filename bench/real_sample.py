@@ -8,7 +8,8 @@ Both models start from the same weights and the same train/validation split, tra
 and are scored on the dataset's test split. The project's recipe (`recipe('cpu')`) adds presizing with squish, batch augmentation,
 label smoothing and learning rates found by lr_find (its mock-training passes are extra mini-batches, not epochs), as the recipe sets them; the baseline
 is fastai's default fine_tune (base_lr 2e-3) with Resize(size) and no augmentation."""
-import argparse, json, time, warnings
+import argparse, json, tempfile, time, warnings
+from pathlib import Path
 warnings.filterwarnings('ignore')
 from fastai.vision.all import DataBlock, ImageBlock, CategoryBlock, ColReader, ColSplitter, Resize, accuracy, vision_learner, set_seed
 from car_classifier.data import cars_dataframe, cars_dataloaders, stratified_valid
@@ -22,7 +23,7 @@ def test_accuracy(learn, test_df) -> float:
 def project(df, weights, size, bs, freeze_epochs, epochs, seed, aug=None):
     r = recipe('cpu', size=size, bs=bs, freeze_epochs=freeze_epochs, epochs=epochs, aug=aug)
     dls = cars_dataloaders(df, size=r['size'], bs=r['bs'], aug=r['aug'], seed=seed, num_workers=0)
-    learn = cars_learner(dls, r['arch'], weights=weights, label_smoothing=r['label_smoothing'], seed=seed)
+    learn = cars_learner(dls, r['arch'], weights=weights, label_smoothing=r['label_smoothing'], seed=seed, path=Path(tempfile.mkdtemp()))
     record = fine_tune_with_lr_find(learn, r['freeze_epochs'], r['epochs'], r['suggest'], r['div'], r['lr_find_iters'])
     return learn, dls.test_df, [p['lr'] for p in record['phases']]
 
