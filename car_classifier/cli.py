@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 from .data import cars_dataframe, cars_dataloaders, cars_summary, make_tiny_cars
-from .learner import RECIPES, cars_learner, fine_tune_with_lr_find, plot_training, recipe, setup_distributed, training_cbs
+from .learner import RECIPES, cars_learner, fine_tune_with_lr_find, plot_training, recipe, setup_distributed, teardown_distributed, training_cbs
 from .interpret import evaluate, grad_cam, plot_grad_cam, write_report
 from .inference import CarClassifier, export_onnx, open_image, save_classifier
 import matplotlib.pyplot as plt
@@ -81,6 +81,7 @@ def train_command(args) -> int:
         (out/'record.json').write_text(json.dumps(dict(recipe=r, **record), indent=1))
         plot_training(record).savefig(out/'training.png', dpi=80)
         print(json.dumps(dict(out=str(out), **_report(record))))
+    teardown_distributed()
     return 0
 
 # %% ../nbs/05_cli.ipynb #c013
@@ -164,6 +165,7 @@ def compare_command(args) -> int:
                             pretrained=False if args.no_pretrained else None)
     if args.out: Path(args.out).parent.mkdir(parents=True, exist_ok=True); table.to_csv(args.out, index=False)
     print(table.to_string(index=False, float_format=lambda v: f'{v:.3f}'))
+    teardown_distributed()
     return 0
 
 # %% ../nbs/05_cli.ipynb #c020

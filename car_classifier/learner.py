@@ -36,9 +36,9 @@ from .core import alone
 # %% auto #0
 __all__ = ['TORCHVISION_ARCHS', 'SUGGESTIONS', 'RECIPES', 'resolve_arch', 'load_state_dict_file', 'top5_accuracy', 'cars_metrics',
            'match_normalize', 'seed_everything', 'cars_learner', 'CarsDistributedDL', 'CarsDistributedTrainer',
-           'setup_distributed', 'distributed_cbs', 'broadcast_value', 'find_lr', 'epoch_ran', 'write_checkpoint',
-           'EpochCheckpoint', 'read_checkpoint', 'BestModelSaver', 'EarlyStopper', 'HistoryLogger', 'training_cbs',
-           'unfrozen_lr', 'fine_tune_with_lr_find', 'plot_training', 'recipe']
+           'setup_distributed', 'teardown_distributed', 'distributed_cbs', 'broadcast_value', 'find_lr', 'epoch_ran',
+           'write_checkpoint', 'EpochCheckpoint', 'read_checkpoint', 'BestModelSaver', 'EarlyStopper', 'HistoryLogger',
+           'training_cbs', 'unfrozen_lr', 'fine_tune_with_lr_find', 'plot_training', 'recipe']
 
 # %% ../nbs/01_learner.ipynb #c006
 TORCHVISION_ARCHS = {f.__name__: f for f in model_meta if callable(f) and f.__module__.startswith('torchvision')}
@@ -153,6 +153,10 @@ def setup_distributed():
     if num_distrib() > 1:
         from accelerate import PartialState
         PartialState(cpu=not torch.cuda.is_available())
+
+def teardown_distributed():
+    "Leave the process group at the end: gloo's threads, still running at interpreter exit, would abort the process."
+    if torch.distributed.is_available() and torch.distributed.is_initialized(): torch.distributed.destroy_process_group()
 
 def distributed_cbs() -> list:
     "The callbacks one `fit` needs when several processes train together (none in a single process)."
