@@ -6,7 +6,7 @@ Docs: https://car-classifier.github.io/car_classifier/data.html.md"""
 
 # %% ../nbs/00_data.ipynb #c003
 from __future__ import annotations
-import os, re, warnings
+import os, warnings
 from pathlib import Path
 
 import numpy as np, pandas as pd

@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 
 import numpy as np, torch, torch.nn as nn, torch.nn.functional as F
-from PIL import Image, ImageOps
+from PIL import Image
 from safetensors.torch import load_file, save_file
 
 import car_classifier
@@ -232,9 +232,10 @@ def logits(self:CarClassifier, items:torch.Tensor) -> torch.Tensor:
     return self.net(x.contiguous(memory_format=torch.channels_last))
 CarClassifier.logits = logits
 
-def probabilities(self:CarClassifier, images:list) -> np.ndarray:
-    "Class probabilities, one row per image, columns in the order of `cfg.classes`."
-    return torch.softmax(self.logits(self.item_arrays(list(images))).float(), dim=1).numpy()
+def probabilities(self:CarClassifier, images:list, items:torch.Tensor|None=None) -> np.ndarray:
+    "Class probabilities, one row per image (or per item of `items`, when already prepared), columns in the order of `cfg.classes`."
+    items = self.item_arrays(list(images)) if items is None else items
+    return torch.softmax(self.logits(items).float(), dim=1).numpy()
 CarClassifier.probabilities = probabilities
 
 # %% ../nbs/03_inference.ipynb #c029
@@ -251,11 +252,11 @@ CarClassifier.predict = predict
 
 def predict_batch(self:CarClassifier, images:list, k:int=5) -> list[CarPrediction]:
     "The top-`k` guesses for each of `images`, in one forward pass; a bad image raises a ValueError naming it."
-    opened = []
+    items = []
     for i, im in enumerate(images):
-        try: opened.append(open_image(im))
+        try: items.append(self.item_arrays([im]))
         except ValueError as e: raise ValueError(f"Image {i}: {e}") from None
-    return [self._guesses(p, k) for p in self.probabilities(opened)]
+    return [self._guesses(p, k) for p in self.probabilities(images, torch.cat(items))]
 CarClassifier.predict_batch = predict_batch
 
 # %% ../nbs/03_inference.ipynb #c031

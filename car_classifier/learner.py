@@ -11,15 +11,14 @@ from pathlib import Path
 
 import numpy as np, torch, timm
 import matplotlib.pyplot as plt
-from fastcore.basics import ifnone
 from fastcore.foundation import L
 from fastcore.meta import delegates
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load_file
 
 from fastai.callback.core import Callback
-from fastai.callback.fp16 import MixedPrecision
+from fastai.callback.fp16 import MixedPrecision  # importing it adds Learner.to_fp16
 from fastai.callback.mixup import MixUp
-from fastai.callback.progress import CSVLogger, ProgressCallback
+from fastai.callback.progress import CSVLogger
 from fastai.callback.schedule import SuggestionMethod
 from fastai.callback.tracker import EarlyStoppingCallback, SaveModelCallback
 from fastai.data.transforms import Normalize
