@@ -1,5 +1,5 @@
 # Two commands set everything up from a fresh clone (see README):
-#   make demo   install, then run the main job: read, train, report (DATA=/path/to/stanford-cars to use your copy)
+#   make demo   install, then run the main job: read, train, report, and serve the model in the demo (DATA=/path/to/stanford-cars to use your copy)
 #   make test   install, then run every notebook as a test
 # Both create .venv when it is missing. TORCH names the torch build: the default is the CPU/CUDA wheel
 # pair these machines hold on disk; use e.g. TORCH="torch torchvision" to let pip choose for your machine.
@@ -22,11 +22,13 @@ $(VENV)/.installed: $(BIN)/python pyproject.toml
 
 install: $(VENV)/.installed
 
-# The main job: read the data, train with lr_find-driven fine-tuning, report. With no DATA it tries fastai's download
-# and, offline, trains on a tiny synthetic sample instead. ARGS passes more options to `car-classifier train`.
+# The main job: read the data, train with lr_find-driven fine-tuning, report, then serve the model just trained in the
+# Gradio demo (http://127.0.0.1:7860, or PORT=...) until Ctrl-C. With no DATA it tries fastai's download and, offline,
+# trains on a tiny synthetic sample instead. ARGS passes more options to `car-classifier train`.
 demo: install
 	$(BIN)/car-classifier data $(if $(DATA),"$(DATA)",--fallback-sample)
 	$(BIN)/car-classifier train $(if $(DATA),--data "$(DATA)",--fallback-sample) --out runs/demo $(ARGS)
+	$(BIN)/car-classifier demo --model runs/demo $(if $(PORT),--port $(PORT))
 
 test: install
 	$(BIN)/python -m pytest

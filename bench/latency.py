@@ -74,7 +74,7 @@ def main():
         'fastai learn.predict': lambda: learn.predict(PILImage.create(image)),
         'bare forward (torch)': forward,
         'bare forward channels_last': forward_cl,
-        'bare forward (onnxruntime)': lambda: clf_onnx.session.run(None, {'image': xn}),
+        'bare forward (onnxruntime)': lambda: clf_onnx.session.run(['logits'], {'image': xn}),
         'CarClassifier.predict (torch)': lambda: clf_torch.predict(image),
         'CarClassifier.predict (onnx)': lambda: clf_onnx.predict(image),
         'CarClassifier.predict (onnx, fast)': lambda: clf_fast.predict(image),

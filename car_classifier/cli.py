@@ -6,22 +6,23 @@ Docs: https://car-classifier.github.io/car_classifier/cli.html.md"""
 
 # %% ../nbs/05_cli.ipynb #c003
 from __future__ import annotations
-import argparse, json, sys, tempfile, time, warnings
+import argparse, json, shutil, sys, tempfile, time, warnings
 from pathlib import Path
 
 import numpy as np
 from .data import cars_dataframe, cars_dataloaders, cars_summary, make_tiny_cars
 from .learner import RECIPES, cars_learner, fine_tune_with_lr_find, plot_training, recipe, setup_distributed, teardown_distributed, training_cbs
-from .interpret import evaluate, grad_cam, plot_grad_cam, write_report
-from .inference import CarClassifier, export_onnx, open_image, save_classifier
+from .interpret import evaluate, plot_grad_cam, write_report
+from .inference import CarClassifier, open_image, save_classifier
 import matplotlib.pyplot as plt
 import pandas as pd
 from fastai.torch_core import rank_distrib
 
 # %% auto #0
-__all__ = ['COMPARISONS', 'sample_path', 'data_command', 'fit_recipe', 'train_command', 'predict_command', 'add_predict_parser',
-           'grad_cam_figure', 'evaluate_command', 'compare_configs', 'compare_command', 'add_evaluate_parsers',
-           'add_train_parser', 'cli_parser', 'main']
+__all__ = ['COMPARISONS', 'IMAGE_SUFFIXES', 'sample_path', 'data_command', 'fit_recipe', 'save_examples', 'train_command',
+           'predict_command', 'add_predict_parser', 'export_command', 'grad_cam_figure', 'evaluate_command',
+           'compare_configs', 'compare_command', 'add_evaluate_parsers', 'example_images', 'demo_command',
+           'space_command', 'add_demo_parsers', 'add_train_parser', 'cli_parser', 'main']
 
 # %% ../nbs/05_cli.ipynb #c006
 def sample_path() -> Path:
@@ -68,6 +69,13 @@ def fit_recipe(df, r:dict, weights=None, seed:int=42, valid_pct:float=0.2, num_w
     return learn, fine_tune_with_lr_find(learn, r['freeze_epochs'], r['epochs'], r['suggest'], r['div'], r['lr_find_iters'], frozen_dls, resume=resume, cbs=cbs)
 
 # %% ../nbs/05_cli.ipynb #c011
+def save_examples(df, dest:Path, n:int=6) -> list:
+    "Copy up to `n` test images (one per class, or training images when there is no test split) into `dest`, for the demo."
+    rows = df[df.is_test & df.label.notna()] if (df.is_test & df.label.notna()).any() else df
+    picked = rows.drop_duplicates('label').sort_values('label').fname[:n]
+    dest.mkdir(parents=True, exist_ok=True)
+    return [Path(shutil.copy(f, dest/f"{i:02d}_{Path(f).name}")) for i, f in enumerate(picked)]
+
 def train_command(args) -> int:
     "Train on `args.data` with the recipe and the options given, and write the model and its record into `args.out`."
     setup_distributed()
@@ -78,6 +86,7 @@ def train_command(args) -> int:
     learn, record = fit_recipe(df, r, args.weights, args.seed, args.valid_pct, args.num_workers, out, args.resume, training_cbs(patience=args.patience))
     if rank_distrib() == 0:
         save_classifier(learn, out)
+        save_examples(df, out/'examples')
         (out/'record.json').write_text(json.dumps(dict(recipe=r, **record), indent=1))
         plot_training(record).savefig(out/'training.png', dpi=80)
         print(json.dumps(dict(out=str(out), **_report(record))))
@@ -109,15 +118,20 @@ def add_predict_parser(sub):
     predict.set_defaults(run=predict_command)
     export = sub.add_parser('export', help='write model.onnx beside a saved model, for ONNX Runtime')
     export.add_argument('--model', required=True, help='folder written by train')
-    export.set_defaults(run=lambda args: print(export_onnx(args.model)) or 0)
+    export.set_defaults(run=export_command)
+
+def export_command(args) -> int:
+    "Write `model.onnx` beside the model in `args.model`."
+    from car_classifier.network import export_onnx  # needs PyTorch
+    print(export_onnx(args.model))
+    return 0
 
 # %% ../nbs/05_cli.ipynb #c016
 def grad_cam_figure(clf:CarClassifier, fnames:list, save):
     "Grad-CAM of `clf`'s predicted class on each image, laid over the image as the network saw it."
     images, cams, titles = [], [], []
     for f in fnames:
-        items = clf.item_arrays([f])
-        cam, idx = grad_cam(clf.net, clf.preprocess(items).contiguous())
+        cam, idx = clf.grad_cam(f)
         images.append(open_image(f).resize((cam.shape[1], cam.shape[0]))); cams.append(cam); titles.append(f"looked for: {clf.cfg.classes[idx]}")
     plt.close(plot_grad_cam(images, cams, titles, save=save))
 
@@ -186,6 +200,52 @@ def add_evaluate_parsers(sub):
     cmp.add_argument('--seed', type=int, default=42); cmp.add_argument('--out', help='CSV file for the table')
     cmp.set_defaults(run=compare_command)
 
+# %% ../nbs/05_cli.ipynb #c020b
+IMAGE_SUFFIXES = ('.jpg', '.jpeg', '.png', '.webp', '.bmp')
+
+def example_images(given:list|None, model:str, n:int=6) -> list:
+    "Example images for the demo: the files given (or the images in the folders given), else those in the model folder's `examples/`."
+    paths = [Path(p) for p in given] if given else [Path(model)/'examples']
+    found = []
+    for p in paths:
+        if p.is_dir(): found += sorted(f for f in p.rglob('*') if f.suffix.lower() in IMAGE_SUFFIXES)
+        elif p.exists(): found.append(p)
+        elif given: raise FileNotFoundError(f"Example {p} not found")
+    return found[:n]
+
+def demo_command(args) -> int:
+    "Serve the demo of `args.model` until interrupted."
+    from car_classifier.app import build_demo, launch_demo  # Gradio is imported only here
+    clf = CarClassifier.from_pretrained(args.model, backend=args.backend)
+    launch_demo(build_demo(clf, examples=example_images(args.examples, args.model), title=args.title), port=args.port, host=args.host)
+    return 0
+
+def space_command(args) -> int:
+    "Write the Hugging Face Space of `args.model` into `args.out`."
+    from car_classifier.app import write_space
+    dest = write_space(args.model, args.out, examples=example_images(args.examples, args.model), title=args.title)
+    print(f"Space written to {dest}. Try it: cd {dest} && python -m venv .venv && .venv/bin/pip install -r requirements.txt && .venv/bin/python app.py\n"
+          f"Publish it: huggingface-cli upload USER/SPACE_NAME {dest} . --repo-type space")
+    return 0
+
+
+# %% ../nbs/05_cli.ipynb #c020c
+def add_demo_parsers(sub):
+    "The `demo` and `space` subcommands."
+    demo = sub.add_parser('demo', help='serve the Gradio demo of a saved model')
+    demo.add_argument('--model', required=True, help='folder written by train (or a Hub id)')
+    demo.add_argument('--port', type=int, help='port (default: $GRADIO_SERVER_PORT, else 7860 or the next free one)')
+    demo.add_argument('--host', default='127.0.0.1', help='address to listen on (0.0.0.0: every interface)')
+    demo.add_argument('--backend', default='auto', choices=['auto', 'torch', 'onnx'], help='ONNX Runtime when model.onnx exists (auto), or PyTorch')
+    space = sub.add_parser('space', help='write a Hugging Face Space folder for a saved model')
+    space.add_argument('--model', required=True, help='folder written by train, copied into the Space; or a Hub id, downloaded when the Space starts')
+    space.add_argument('--out', required=True, help='new folder for the Space')
+    for p in (demo, space):
+        p.add_argument('--examples', nargs='*', help="example images, or folders of them (default: the model's examples/)")
+        p.add_argument('--title', default='Which car is this?', help="the page's title")
+    demo.set_defaults(run=demo_command); space.set_defaults(run=space_command)
+
+
 # %% ../nbs/05_cli.ipynb #c022
 def add_train_parser(sub):
     "The `train` subcommand: data, architecture and recipe options (those left out come from the recipe)."
@@ -226,6 +286,7 @@ def cli_parser() -> argparse.ArgumentParser:
     add_train_parser(sub)
     add_predict_parser(sub)
     add_evaluate_parsers(sub)
+    add_demo_parsers(sub)
     return parser
 
 # %% ../nbs/05_cli.ipynb #c024
@@ -238,7 +299,7 @@ def main(argv:list[str]|None=None) -> int:
             warnings.simplefilter('ignore', DeprecationWarning)  # library internals (numpy.core in fastai), not the user's business
             warnings.showwarning = lambda message, category, *a, **k: print(f"warning: {message}", file=sys.stderr)
             return args.run(args)
-    except (ValueError, FileNotFoundError, ConnectionError) as e:
+    except (ValueError, FileNotFoundError, FileExistsError, ConnectionError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
 

@@ -1,4 +1,4 @@
-"""A safe, fast predictor: safetensors and a JSON config, no pickle, no fastai at run time, ONNX Runtime when it is there.
+"""A safe, fast predictor: safetensors, ONNX and a JSON config; no pickle, no fastai, and no PyTorch needed at run time.
 
 Docs: https://car-classifier.github.io/car_classifier/inference.html.md"""
 
@@ -6,22 +6,21 @@ Docs: https://car-classifier.github.io/car_classifier/inference.html.md"""
 
 # %% ../nbs/03_inference.ipynb #c003
 from __future__ import annotations
-import io, json, os, warnings
-from dataclasses import asdict, dataclass, field, fields, replace
+import io, json, math, os
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
-import numpy as np, torch, torch.nn as nn, torch.nn.functional as F
+import numpy as np
 from PIL import Image
-from safetensors.torch import load_file, save_file
 
 import car_classifier
 from .core import MAX_PIXELS, alone, parse_car_name, to_rgb
 
 # %% auto #0
-__all__ = ['ClassifierConfig', 'ConcatPool', 'head_layers', 'build_head', 'TimmFeatures', 'build_body', 'build_network',
-           'resize_item', 'FastaiPreprocess', 'open_image', 'CarGuess', 'CarPrediction', 'CarClassifier', 'item_arrays',
-           'logits', 'probabilities', 'predict', 'predict_batch', 'unknown_threshold', 'learner_config',
-           'save_classifier', 'export_onnx']
+__all__ = ['ClassifierConfig', 'resize_item', 'area_resize', 'torch_linspace', 'linear_resize', 'prepare', 'open_image',
+           'CarGuess', 'CarPrediction', 'CarClassifier', 'item_arrays', 'inputs', 'forward', 'softmax', 'probabilities',
+           'predict', 'predict_batch', 'unknown_threshold', 'learner_config', 'save_classifier', 'head_gradient',
+           'head_layers_np', 'grad_cam']
 
 # %% ../nbs/03_inference.ipynb #c006
 @dataclass
@@ -52,50 +51,6 @@ class ClassifierConfig:
     def to_json(self, path:str|Path): Path(path).write_text(json.dumps(asdict(self), indent=1))
 
 # %% ../nbs/03_inference.ipynb #c008
-class ConcatPool(nn.Module):
-    "Adaptive max and average pooling to 1x1, concatenated (fastai's `AdaptiveConcatPool2d`)."
-    def __init__(self):
-        super().__init__()
-        self.mp, self.ap = nn.AdaptiveMaxPool2d(1), nn.AdaptiveAvgPool2d(1)
-    def forward(self, x): return torch.cat([self.mp(x), self.ap(x)], 1)
-
-def head_layers(n_in:int, n_out:int, p:float, relu:bool) -> list:
-    "Batch norm, dropout, linear (and ReLU): the layers of fastai's `LinBnDrop`."
-    return [nn.BatchNorm1d(n_in), nn.Dropout(p), nn.Linear(n_in, n_out, bias=False), *([nn.ReLU(inplace=True)] if relu else [])]
-
-def build_head(n_in:int, n_out:int, hidden:int=512, ps:float=0.5, pool:bool=True) -> nn.Sequential:
-    "fastai's default head: (pool, flatten,) `n_in` -> `hidden` -> `n_out`."
-    return nn.Sequential(*([ConcatPool(), nn.Flatten()] if pool else []), *head_layers(n_in, hidden, ps / 2, True), *head_layers(hidden, n_out, ps, False))
-
-# %% ../nbs/03_inference.ipynb #c009
-class TimmFeatures(nn.Module):
-    "A timm model as fastai's `TimmBody` holds it: feature map when the head pools, pooled features otherwise."
-    def __init__(self, model, pool:bool=True):
-        super().__init__()
-        self.model, self.pool = model, pool
-    def forward(self, x): return self.model.forward_features(x) if self.pool else self.model(x)
-
-def build_body(cfg:ClassifierConfig) -> nn.Module:
-    "The body of the network described by `cfg`, with random weights."
-    if cfg.arch_kind == 'timm':
-        import timm  # imported here: only timm models need it
-        return TimmFeatures(timm.create_model(cfg.arch, pretrained=False, num_classes=0), cfg.pool)
-    import torchvision
-    model = getattr(torchvision.models, cfg.arch)(weights=None)
-    return nn.Sequential(*list(model.children())[:cfg.cut])
-
-# %% ../nbs/03_inference.ipynb #c010
-def build_network(cfg:ClassifierConfig, state:dict) -> nn.Module:
-    "The network of `cfg` with the tensors of `state` loaded strictly, in eval mode."
-    linear = sorted((int(k.split('.')[1]), v.shape) for k, v in state.items() if k.startswith('1.') and k.endswith('.weight') and v.ndim == 2)
-    (hidden, n_in), (n_out, _) = linear[0][1], linear[-1][1]
-    if n_out != len(cfg.classes): raise ValueError(f"The weights have {n_out} outputs but config.json lists {len(cfg.classes)} classes")
-    net = nn.Sequential(build_body(cfg), build_head(n_in, n_out, hidden, pool=cfg.pool))
-    try: net.load_state_dict(state, strict=True)
-    except RuntimeError as e: raise ValueError(f"The weights do not fit a {cfg.arch} with {len(cfg.classes)} classes: {str(e)[:300]}") from None
-    return net.eval()
-
-# %% ../nbs/03_inference.ipynb #c012
 def resize_item(img:Image.Image, size:int, method:str='squish') -> Image.Image:
     "Resize to `size` x `size` as fastai's `Resize` does on validation images: squished, or centre-cropped then resized."
     if method == 'crop':
@@ -105,24 +60,54 @@ def resize_item(img:Image.Image, size:int, method:str='squish') -> Image.Image:
     elif method != 'squish': raise ValueError(f"Unsupported resize method {method!r}; use 'squish' or 'crop'")
     return img.resize((size, size), Image.BILINEAR)
 
-# %% ../nbs/03_inference.ipynb #c013
-class FastaiPreprocess(nn.Module):
-    "uint8 NCHW images at `item_size` -> normalised float at `input_size`, as fastai's validation batch transforms compute them."
-    def __init__(self, cfg:ClassifierConfig):
-        super().__init__()
-        self.size, self.batch_resize = cfg.input_size, cfg.batch_resize
-        self.register_buffer('mean', torch.tensor(cfg.mean).view(1, 3, 1, 1))
-        self.register_buffer('std', torch.tensor(cfg.std).view(1, 3, 1, 1))
+# %% ../nbs/03_inference.ipynb #c009
+def _windows(n_in:int, n_out:int) -> tuple[np.ndarray, np.ndarray]:
+    "Start and end of each output pixel's window, as adaptive average pooling (torch's `mode='area'`) chooses them."
+    i = np.arange(n_out)
+    return i * n_in // n_out, -(-(i + 1) * n_in // n_out)
 
-    def forward(self, x):
-        x = x.float() / 255
-        if self.batch_resize:
-            theta = torch.tensor([[[1., 0, 0], [0, 1., 0]]]).expand(len(x), 2, 3)
-            coords = F.affine_grid(theta, [len(x), 3, self.size, self.size], align_corners=True)
-            d = min(x.shape[-2], x.shape[-1]) / self.size / 2
-            if d > 1: x = F.interpolate(x, scale_factor=1 / d, mode='area', recompute_scale_factor=True)
-            x = F.grid_sample(x, coords, mode='bilinear', padding_mode='reflection', align_corners=True)
-        return (x - self.mean) / self.std
+def area_resize(x:np.ndarray, h:int, w:int) -> np.ndarray:
+    "Shrink NHWC uint8 images to `h` x `w`, each output pixel the mean of its window (torch's `interpolate(mode='area')`)."
+    acc, counts = (np.int32 if x.shape[1] * x.shape[2] < 2**23 else np.int64), []  # sums of uint8 values: exact
+    for axis, n in ((1, h), (2, w)):
+        start, end = _windows(x.shape[axis], n)
+        c = np.cumsum(x, axis=axis, dtype=acc)
+        c = np.concatenate([np.zeros_like(c.take([0], axis)), c], axis)
+        x = c.take(end, axis) - c.take(start, axis)
+        counts.append(end - start)
+    return x.astype(np.float32) / np.outer(*counts)[None, :, :, None].astype(np.float32)
+
+# %% ../nbs/03_inference.ipynb #c010
+def torch_linspace(n:int) -> np.ndarray:
+    "`torch.linspace(-1, 1, n)` to the last bit: each half is computed from its own end, rounded once."
+    step, i = np.float64(np.float32(2) / np.float32(n - 1)), np.arange(n, dtype=np.float64)
+    return np.where(i < n // 2, -1 + step * i, 1 - step * (n - 1 - i)).astype(np.float32)
+
+def _linear(n_in:int, n_out:int) -> tuple:
+    "The two neighbours of each sample and their weights, for bilinear sampling with aligned corners, as `grid_sample` computes them."
+    p = (torch_linspace(n_out) + 1) / 2 * np.float32(n_in - 1)
+    i0 = np.clip(np.floor(p).astype(np.int64), 0, n_in - 1)
+    return i0, np.minimum(i0 + 1, n_in - 1), (i0 + 1 - p).astype(np.float32), (p - i0).astype(np.float32)
+
+def linear_resize(x:np.ndarray, h:int, w:int) -> np.ndarray:
+    "Resize NHWC images to `h` x `w` bilinearly with aligned corners (fastai's `grid_sample` on an identity grid)."
+    x = x.astype(np.float32, copy=False)
+    for axis, n in ((1, h), (2, w)):
+        i0, i1, w0, w1 = _linear(x.shape[axis], n)
+        shape = [-1 if a == axis else 1 for a in range(4)]
+        x = x.take(i0, axis) * w0.reshape(shape) + x.take(i1, axis) * w1.reshape(shape)
+    return x
+
+# %% ../nbs/03_inference.ipynb #c011
+def prepare(items:np.ndarray, cfg:ClassifierConfig, batch_resize:bool|None=None) -> np.ndarray:
+    "Normalised float32 NCHW network input from NHWC uint8 images at `item_size`, as fastai's validation batch transforms compute it."
+    x, size = items, cfg.input_size
+    if cfg.batch_resize if batch_resize is None else batch_resize:
+        d = min(x.shape[1], x.shape[2]) / size / 2
+        if d > 1: x = area_resize(x, math.floor(x.shape[1] * (1 / d)), math.floor(x.shape[2] * (1 / d)))
+        x = linear_resize(x, size, size)
+    x = (x.astype(np.float32, copy=False) - np.float32(255) * np.array(cfg.mean, np.float32)) / (np.float32(255) * np.array(cfg.std, np.float32))
+    return np.ascontiguousarray(x.transpose(0, 3, 1, 2))
 
 # %% ../nbs/03_inference.ipynb #c015
 def _array_to_image(a:np.ndarray) -> Image.Image:
@@ -175,34 +160,33 @@ def _model_dir(path_or_id:str|Path) -> Path:
     "A local folder, or the local copy of a Hub repository."
     p = Path(path_or_id).expanduser()
     if p.is_dir(): return p
-    if p.exists() or str(path_or_id).count('/') != 1: raise FileNotFoundError(f"No model folder at {path_or_id}: pass a folder holding config.json and model.safetensors, or a Hub id such as user/cars")
+    if p.exists() or str(path_or_id).count('/') != 1: raise FileNotFoundError(f"No model folder at {path_or_id}: pass a folder holding config.json and model.onnx or model.safetensors, or a Hub id such as user/cars")
     from huggingface_hub import snapshot_download
     try: return Path(snapshot_download(str(path_or_id), allow_patterns=['config.json', 'model.safetensors', 'model.onnx']))
     except Exception as e: raise FileNotFoundError(f"Could not fetch {path_or_id} from the Hugging Face Hub ({str(e)[:200]}); offline? pass a local folder") from e
 
 # %% ../nbs/03_inference.ipynb #c024
 class CarClassifier:
-    "Recognise cars in images with a model saved by `save_classifier`: no pickle, no fastai."
-    def __init__(self, cfg:ClassifierConfig, net:nn.Module, onnx_session=None, fast:bool=False):
-        self.cfg, self.net, self.session, self.fast = cfg, net, onnx_session, fast
-        self.preprocess = FastaiPreprocess(replace(cfg, batch_resize=False) if fast else cfg).eval()
-        self.threshold = cfg.unknown_threshold
-        self.net = self.net.to(memory_format=torch.channels_last)
+    "Recognise cars in images with a model saved by `save_classifier`: no pickle, no fastai, and no PyTorch with ONNX Runtime."
+    def __init__(self, cfg:ClassifierConfig, session=None, net=None, fast:bool=False, model_dir:Path|None=None):
+        if (session is None) == (net is None): raise ValueError("Pass either an ONNX Runtime session or a PyTorch network")
+        self.cfg, self.session, self.net, self.fast, self.model_dir = cfg, session, net, fast, model_dir
+        self.threshold, self._head = cfg.unknown_threshold, None
 
     @property
     def backend(self) -> str: return 'onnx' if self.session is not None else 'torch'
 
     @classmethod
     def from_pretrained(cls, path_or_id:str|Path, backend:str='auto', threads:int|None=None, fast:bool=False) -> CarClassifier:
-        "Load from a folder (or Hub id) holding `config.json`, `model.safetensors` and optionally `model.onnx`; `fast` skips fastai's two-step resize."
+        "Load a folder (or Hub id) written by `save_classifier`; `fast` skips fastai's two-step resize."
+        if backend not in ('auto', 'onnx', 'torch'): raise ValueError(f"Unknown backend {backend!r}: use 'auto', 'onnx' or 'torch'")
         d = _model_dir(path_or_id)
-        for f in ('config.json', 'model.safetensors'):
-            if not (d/f).exists(): raise FileNotFoundError(f"{d/f} not found: a model folder holds config.json and model.safetensors (written by save_classifier)")
+        if not (d/'config.json').exists(): raise FileNotFoundError(f"{d/'config.json'} not found: a model folder holds config.json, model.safetensors and model.onnx (written by save_classifier)")
         cfg = ClassifierConfig.from_json(d/'config.json')
-        if threads: torch.set_num_threads(threads)
-        session = _onnx_session(d/'model.onnx', threads) if backend in ('auto', 'onnx') else None
-        if backend == 'onnx' and session is None: raise ValueError(f"backend='onnx' needs {d/'model.onnx'} (see export_onnx) and the onnxruntime package")
-        return cls(cfg, build_network(cfg, load_file(d/'model.safetensors')), session, fast)
+        session = _onnx_session(d/'model.onnx', threads) if backend != 'torch' else None
+        if session is not None: return cls(cfg, session=session, fast=fast, model_dir=d)
+        if backend == 'onnx': raise ValueError(f"backend='onnx' needs {d/'model.onnx'} (write it with `car-classifier export --model {d}`) and the onnxruntime package")
+        return cls(cfg, net=_torch_network(d, threads), fast=fast, model_dir=d)
 
 # %% ../nbs/03_inference.ipynb #c025
 def _onnx_session(path:Path, threads:int|None=None):
@@ -216,29 +200,65 @@ def _onnx_session(path:Path, threads:int|None=None):
     opts.add_session_config_entry('session.intra_op.allow_spinning', '0')  # idle threads sleep: no CPU stolen from the server or other sessions
     return ort.InferenceSession(str(path), opts, providers=['CPUExecutionProvider'])
 
-# %% ../nbs/03_inference.ipynb #c028
-def item_arrays(self:CarClassifier, images:list) -> torch.Tensor:
-    "uint8 NCHW tensor of `images` opened safely and resized by Pillow to the config's `item_size`."
-    size = self.cfg.input_size if self.fast else self.cfg.item_size
-    arrays = [np.asarray(resize_item(open_image(im, draft=size if self.fast else None), size, self.cfg.resize_method)) for im in images]
-    return torch.from_numpy(np.stack(arrays)).permute(0, 3, 1, 2)
-CarClassifier.item_arrays = item_arrays
+def _torch_network(d:Path, threads:int|None=None):
+    "The PyTorch network saved in `d`, channels-last."
+    if not (d/'model.safetensors').exists(): raise FileNotFoundError(f"{d/'model.safetensors'} not found: without model.onnx, the model is rebuilt in PyTorch from model.safetensors (written by save_classifier)")
+    try:
+        import torch
+        from car_classifier.network import load_network
+    except ImportError as e: raise ImportError(f"Without model.onnx and onnxruntime, the model runs in PyTorch, which is not installed ({e}): pip install onnxruntime (and export model.onnx) or torch") from None
+    if threads: torch.set_num_threads(threads)
+    return load_network(d).to(memory_format=torch.channels_last)
 
-@torch.inference_mode()
-def logits(self:CarClassifier, items:torch.Tensor) -> torch.Tensor:
-    "The network's outputs for uint8 images at `item_size`, through ONNX Runtime or PyTorch."
-    x = self.preprocess(items)
-    if self.session is not None: return torch.from_numpy(self.session.run(None, {'image': x.numpy()})[0])
-    return self.net(x.contiguous(memory_format=torch.channels_last))
-CarClassifier.logits = logits
-
-def probabilities(self:CarClassifier, images:list, items:torch.Tensor|None=None) -> np.ndarray:
-    "Class probabilities, one row per image (or per item of `items`, when already prepared), columns in the order of `cfg.classes`."
-    items = self.item_arrays(list(images)) if items is None else items
-    return torch.softmax(self.logits(items).float(), dim=1).numpy()
-CarClassifier.probabilities = probabilities
+# %% ../nbs/03_inference.ipynb #c026
+def _onnx_session(path:Path, threads:int|None=None):
+    "An ONNX Runtime session for `path`, or None when the file or onnxruntime is missing."
+    if not path.exists(): return None
+    try: import onnxruntime as ort
+    except ImportError: return None
+    opts = ort.SessionOptions()
+    opts.intra_op_num_threads, opts.inter_op_num_threads = threads or min(os.cpu_count() or 1, 4), 1
+    opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    opts.add_session_config_entry('session.intra_op.allow_spinning', '0')  # idle threads sleep: no CPU stolen from the server or other sessions
+    return ort.InferenceSession(str(path), opts, providers=['CPUExecutionProvider'])
 
 # %% ../nbs/03_inference.ipynb #c029
+def item_arrays(self:CarClassifier, images:list) -> np.ndarray:
+    "uint8 NHWC array of `images`, opened safely and resized by Pillow to the config's `item_size` (`input_size` when `fast`)."
+    size = self.cfg.input_size if self.fast else self.cfg.item_size
+    return np.stack([np.asarray(resize_item(open_image(im, draft=size if self.fast else None), size, self.cfg.resize_method)) for im in images])
+CarClassifier.item_arrays = item_arrays
+
+def inputs(self:CarClassifier, items:np.ndarray) -> np.ndarray:
+    "The network's input (float32 NCHW) for uint8 images from `item_arrays`."
+    return prepare(items, self.cfg, batch_resize=False if self.fast else None)
+CarClassifier.inputs = inputs
+
+def forward(self:CarClassifier, x:np.ndarray, features:bool=False):
+    "The logits for network input `x` (and the body's feature map, when `features`), through ONNX Runtime or PyTorch."
+    if self.session is not None:
+        if features and len(self.session.get_outputs()) < 2: raise ValueError("This model.onnx has no feature-map output (it was exported by an older version): run `car-classifier export --model DIR`")
+        out = self.session.run(['logits', 'features'] if features else ['logits'], {'image': x})
+        return tuple(out) if features else out[0]
+    import torch
+    with torch.inference_mode():
+        f = self.net[0](torch.from_numpy(x).contiguous(memory_format=torch.channels_last))
+        logits = self.net[1](f).float().numpy()
+    return (logits, f.float().numpy()) if features else logits
+CarClassifier.forward = forward
+
+def softmax(x:np.ndarray) -> np.ndarray:
+    "Softmax over the last axis, computed stably."
+    e = np.exp(x - x.max(-1, keepdims=True))
+    return e / e.sum(-1, keepdims=True)
+
+def probabilities(self:CarClassifier, images:list, items:np.ndarray|None=None) -> np.ndarray:
+    "Class probabilities, one row per image (or per item of `items`, when already prepared), columns in the order of `cfg.classes`."
+    items = self.item_arrays(list(images)) if items is None else items
+    return softmax(self.forward(self.inputs(items)).astype(np.float32))
+CarClassifier.probabilities = probabilities
+
+# %% ../nbs/03_inference.ipynb #c030
 def _guesses(self:CarClassifier, probs:np.ndarray, k:int) -> CarPrediction:
     top = np.argsort(-probs)[:k]
     guesses = [CarGuess(self.cfg.classes[i], **parse_car_name(self.cfg.classes[i]), probability=float(probs[i])) for i in top]
@@ -256,10 +276,10 @@ def predict_batch(self:CarClassifier, images:list, k:int=5) -> list[CarPredictio
     for i, im in enumerate(images):
         try: items.append(self.item_arrays([im]))
         except ValueError as e: raise ValueError(f"Image {i}: {e}") from None
-    return [self._guesses(p, k) for p in self.probabilities(images, torch.cat(items))]
+    return [self._guesses(p, k) for p in self.probabilities(images, np.concatenate(items))]
 CarClassifier.predict_batch = predict_batch
 
-# %% ../nbs/03_inference.ipynb #c031
+# %% ../nbs/03_inference.ipynb #c032
 def unknown_threshold(probs:np.ndarray, targets:np.ndarray, keep:float=0.95) -> float:
     "The top probability under which only `1-keep` of the correctly classified images fall (0 when none is correct)."
     correct = probs.argmax(1) == targets
@@ -268,7 +288,7 @@ def unknown_threshold(probs:np.ndarray, targets:np.ndarray, keep:float=0.95) -> 
 def _tfm(pipeline, name:str):
     return next((t for t in pipeline.fs if type(t).__name__ == name), None)
 
-# %% ../nbs/03_inference.ipynb #c032
+# %% ../nbs/03_inference.ipynb #c033
 def learner_config(learn, threshold:float=0.) -> ClassifierConfig:
     "The `ClassifierConfig` of a fastai learner made by `cars_learner` from `cars_dataloaders`."
     dl = learn.dls.valid
@@ -281,9 +301,11 @@ def learner_config(learn, threshold:float=0.) -> ClassifierConfig:
         cut=len(list(body.children())) if learn.arch_kind == 'torchvision' else None, pool=getattr(body, 'needs_pool', True),
         unknown_threshold=threshold, car_classifier_version=car_classifier.__version__)
 
-# %% ../nbs/03_inference.ipynb #c033
+# %% ../nbs/03_inference.ipynb #c034
 def save_classifier(learn, dest:str|Path, keep:float=0.95, onnx:bool=True) -> Path|None:
     "Write `model.safetensors`, `config.json` (and `model.onnx`) for a fastai learner into `dest`; only rank 0 writes."
+    from safetensors.torch import save_file
+    from car_classifier.network import export_onnx
     if int(os.environ.get('RANK', 0)) != 0: return None
     with alone(): probs, targets = learn.get_preds(dl=learn.dls.valid)  # the other processes may be gone: gather nothing
     cfg = learner_config(learn, unknown_threshold(probs.numpy(), targets.numpy(), keep))
@@ -293,14 +315,51 @@ def save_classifier(learn, dest:str|Path, keep:float=0.95, onnx:bool=True) -> Pa
     if onnx: export_onnx(dest)
     return dest
 
-# %% ../nbs/03_inference.ipynb #c035
-def export_onnx(model_dir:str|Path, opset:int=17) -> Path:
-    "Export the network in `model_dir` to `model_dir/model.onnx` for ONNX Runtime."
-    d = Path(model_dir)
-    cfg = ClassifierConfig.from_json(d/'config.json')
-    net = build_network(cfg, load_file(d/'model.safetensors'))
-    x = torch.zeros(1, 3, cfg.input_size, cfg.input_size)
-    with warnings.catch_warnings():
-        warnings.simplefilter('ignore')
-        torch.onnx.export(net, x, str(d/'model.onnx'), input_names=['image'], output_names=['logits'], dynamic_axes={'image': {0: 'batch'}, 'logits': {0: 'batch'}}, opset_version=opset, dynamo=False)
-    return d/'model.onnx'
+# %% ../nbs/03_inference.ipynb #c036
+def head_gradient(layers:list, v:np.ndarray, c:int, eps:float=1e-5) -> np.ndarray:
+    "Gradient of output `c` of fastai's head (batch norm, linear, ReLU, ..., linear) with respect to its pooled input `v`."
+    steps = []
+    for i, (kind, p) in enumerate(layers):  # forward pass, remembering each layer's derivative
+        if kind == 'bn':
+            w, b, mean, var = p; s = w / np.sqrt(var + eps)
+            v = (v - mean) * s + b; steps.append(s)
+        else:
+            v = p @ v; steps.append(p)
+            if i < len(layers) - 1: steps.append(v > 0); v = np.maximum(v, 0)
+    g = np.eye(len(v))[c]
+    for s in reversed(steps): g = g @ s if s.ndim == 2 else g * s
+    return g
+
+def head_layers_np(state:dict) -> list:
+    "The head's layers, in order, from its tensors (keys such as `2.running_mean` and `4.weight`): ('bn', (weight, bias, mean, var)) or ('linear', weight)."
+    out = []
+    for i in sorted({int(k.split('.')[0]) for k in state}):
+        if f'{i}.running_mean' in state: out.append(('bn', tuple(state[f'{i}.{n}'].astype(np.float64) for n in ('weight', 'bias', 'running_mean', 'running_var'))))
+        else: out.append(('linear', state[f'{i}.weight'].astype(np.float64)))
+    return out
+
+# %% ../nbs/03_inference.ipynb #c037
+def _head_state(self:CarClassifier) -> list:
+    "The head's layers as NumPy arrays, read once from the network or from `model.safetensors`."
+    if self._head is None:
+        if self.net is not None: state = {k: v.numpy() for k, v in self.net[1].state_dict().items()}
+        else:
+            from safetensors import safe_open
+            path = self.model_dir/'model.safetensors'
+            if not path.exists(): raise FileNotFoundError(f"Grad-CAM reads the head's weights from {path}, which is missing")
+            with safe_open(path, framework='numpy') as f: state = {k[2:]: f.get_tensor(k) for k in f.keys() if k.startswith('1.')}
+        self._head = head_layers_np({k: v for k, v in state.items() if not k.endswith('num_batches_tracked')})
+    return self._head
+CarClassifier._head_state = _head_state
+
+def grad_cam(self:CarClassifier, image, class_idx:int|None=None) -> tuple[np.ndarray, int]:
+    "Grad-CAM heatmap in [0, 1], `input_size` square, for `class_idx` (default: the top guess) on one image; and the class."
+    if not self.cfg.pool: raise ValueError(f"Grad-CAM needs the body's feature map, and this {self.cfg.arch} pools inside its body")
+    logits, feats = self.forward(self.inputs(self.item_arrays([image])), features=True)
+    c, a = int(logits[0].argmax()) if class_idx is None else int(class_idx), feats[0].astype(np.float64)
+    g = head_gradient(self._head_state(), np.concatenate([a.max((1, 2)), a.mean((1, 2))]), c)
+    weights = (g[:len(a)] + g[len(a):]) / (a.shape[1] * a.shape[2])
+    cam = np.maximum(np.tensordot(weights, a, 1), 0).astype(np.float32)
+    cam = np.asarray(Image.fromarray(cam, 'F').resize((self.cfg.input_size,) * 2, Image.BILINEAR))
+    return cam / max(float(cam.max()), 1e-8), c
+CarClassifier.grad_cam = grad_cam

@@ -1,0 +1,124 @@
+"""The demo as its users meet it: the page in a real browser, and the Space folder started in a fresh virtual environment.
+
+The notebook `nbs/04_app.ipynb` tests the server through `gradio_client` (answers, bad uploads, 100 concurrent requests);
+these tests need things a notebook should not start: a browser (Debian's chromium, driven by playwright) and a new venv."""
+import json, os, shutil, socket, subprocess, sys, time, urllib.request, venv
+from pathlib import Path
+import pytest
+
+BIN = Path(sys.executable).parent
+CHROMIUM = Path(os.environ.get('CHROMIUM', '/usr/bin/chromium'))
+# Flags for a root, headless, offline Chromium: without the networking ones it keeps trying to reach Google's hosts.
+CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+                 '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage']
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0)); return s.getsockname()[1]
+
+def wait_for(url:str, proc:subprocess.Popen, timeout:float=180) -> float:
+    "Seconds until `url` answers; fails with the server's output if it dies or stays silent."
+    start = time.perf_counter()
+    while time.perf_counter() - start < timeout:
+        if proc.poll() is not None: raise AssertionError(f"the server exited with {proc.returncode}:\n{proc.stdout.read()[-3000:]}")
+        try:
+            urllib.request.urlopen(url, timeout=2); return time.perf_counter() - start
+        except OSError: time.sleep(0.3)
+    proc.kill(); raise AssertionError(f"{url} did not answer within {timeout} s:\n{proc.stdout.read()[-3000:]}")
+
+@pytest.fixture(scope='module')
+def model(tmp_path_factory):
+    "A tiny model trained for one epoch on synthetic cars (5 classes), with its test images as examples."
+    from car_classifier.data import make_tiny_cars, cars_dataloaders
+    from car_classifier.learner import cars_learner
+    from car_classifier.inference import save_classifier
+    tmp = tmp_path_factory.mktemp('app')
+    data = make_tiny_cars(tmp/'data', 'folders', n_classes=5, n_per_class=6, n_test_per_class=1, size=(96, 72))
+    dls = cars_dataloaders(data, size=64, bs=8, num_workers=0)
+    learn = cars_learner(dls, 'resnet18', pretrained=False)
+    learn.fit_one_cycle(1, 1e-3)
+    out = save_classifier(learn, tmp/'model')
+    (out/'examples').mkdir()
+    for f in dls.test_df.fname: shutil.copy(f, out/'examples'/Path(f).name)
+    return out
+
+@pytest.fixture(scope='module')
+def demo_server(model):
+    "`car-classifier demo` on a free port, as the README starts it."
+    port = free_port()
+    proc = subprocess.Popen([str(BIN/'car-classifier'), 'demo', '--model', str(model), '--port', str(port)],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    url = f'http://127.0.0.1:{port}/'
+    wait_for(url, proc)
+    yield url
+    proc.terminate(); proc.wait(30)
+
+def browser_or_skip():
+    try: from playwright.sync_api import sync_playwright
+    except ImportError as e: reason = f"playwright is not installed ({e})"
+    else:
+        if CHROMIUM.exists(): return sync_playwright
+        reason = f"no Chromium at {CHROMIUM} (apt-get install chromium)"
+    if os.environ.get('CAR_CLASSIFIER_REQUIRE_BROWSER'): pytest.fail(reason)
+    pytest.skip(reason)
+
+def test_page_in_a_browser(model, demo_server, tmp_path):
+    "Upload a photo in headless Chromium, press Recognise, read the answer; a truncated photo shows an error and the page still works."
+    from car_classifier.inference import CarClassifier
+    from car_classifier.app import guess_name
+    sync_playwright = browser_or_skip()
+    photo = sorted((model/'examples').iterdir())[0]
+    expected = guess_name(CarClassifier.from_pretrained(model).predict(photo).top)
+    cut = tmp_path/'cut.jpg'; cut.write_bytes(photo.read_bytes()[:400])
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        page = browser.new_page()
+        page.goto(demo_server)
+        page.locator('#car-image input[type=file]').set_input_files(str(photo))
+        page.locator('#recognise').click()
+        page.locator('#verdict').get_by_text(expected).first.wait_for(timeout=60_000)
+        assert expected in page.locator('#top-k').inner_text(timeout=10_000)
+        assert 'Confidence' in page.locator('#verdict').inner_text()
+        # a bad photo: the message appears in the page, the old answer is cleared
+        page.locator('#car-image button[aria-label="Remove Image"]').click()
+        page.locator('#car-image input[type=file]').set_input_files(str(cut))
+        page.locator('#recognise').click()
+        page.get_by_text('cut.jpg is not an image Pillow can read').first.wait_for(timeout=60_000)
+        assert expected not in page.locator('#verdict').inner_text()
+        # and the page carries on answering
+        page.locator('#car-image button[aria-label="Remove Image"]').click()
+        page.locator('#car-image input[type=file]').set_input_files(str(photo))
+        page.locator('#recognise').click()
+        page.locator('#verdict').get_by_text(expected).first.wait_for(timeout=60_000)
+        browser.close()
+    from gradio_client import Client, handle_file
+    assert Client(demo_server, verbose=False).predict(handle_file(str(photo)), False, api_name='/predict')[1]['label'] == expected
+
+def test_space_starts_in_a_fresh_venv(model, tmp_path):
+    "The Space folder installs from its own requirements.txt (no torch, no fastai) and serves with `python app.py`."
+    from car_classifier.app import write_space
+    from car_classifier.inference import CarClassifier
+    from car_classifier.app import guess_name
+    from gradio_client import Client, handle_file
+    space = write_space(model, tmp_path/'space', examples=sorted((model/'examples').iterdir())[:2])
+    env_dir = tmp_path/'venv'
+    venv.EnvBuilder(with_pip=True).create(env_dir)
+    py = env_dir/'bin'/'python'
+    pip = subprocess.run([str(py), '-m', 'pip', 'install', '-q', '-r', str(space/'requirements.txt')], capture_output=True, text=True)
+    assert pip.returncode == 0, pip.stderr[-3000:]
+    installed = subprocess.run([str(py), '-m', 'pip', 'list', '--format', 'json'], capture_output=True, text=True, check=True).stdout
+    assert not {p['name'].lower() for p in json.loads(installed)} & {'torch', 'fastai', 'timm', 'car-classifier'}
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if k not in ('PYTHONPATH', 'VIRTUAL_ENV')}
+    proc = subprocess.Popen([str(py), 'app.py'], cwd=space, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            env={**env, 'GRADIO_SERVER_PORT': str(port), 'GRADIO_SERVER_NAME': '127.0.0.1', 'GRADIO_ANALYTICS_ENABLED': 'False'})
+    try:
+        wait_for(f'http://127.0.0.1:{port}/', proc)
+        photo = sorted((model/'examples').iterdir())[0]
+        md, top, cam = Client(f'http://127.0.0.1:{port}/', verbose=False).predict(handle_file(str(photo)), True, api_name='/predict')
+        expected = CarClassifier.from_pretrained(model).predict(photo)
+        assert top['label'] == guess_name(expected.top)
+        assert [round(c['confidence'], 5) for c in top['confidences']] == [round(g.probability, 5) for g in expected.guesses]
+        assert cam is not None and Path(cam).exists()
+    finally:
+        proc.terminate(); proc.wait(30)
