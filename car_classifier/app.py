@@ -47,7 +47,7 @@ def verdict(pred:CarPrediction) -> str:
     rows = '\n'.join(f"| {i} | {g.make} | {g.model} | {g.year or ''} | {g.probability:.1%} |" for i, g in enumerate(pred.guesses, 1))
     return f"{head}\n\n| # | Make | Model | Year | Confidence |\n|---|---|---|---|---|\n{rows}"
 
-# %% ../nbs/04_app.ipynb #c012
+# %% ../nbs/04_app.ipynb #c013
 def jet(x:np.ndarray) -> np.ndarray:
     "RGB in [0, 1] of values in [0, 1]: blue (low) to red (high)."
     return np.clip(np.stack([1.5 - np.abs(4 * x - 3), 1.5 - np.abs(4 * x - 2), 1.5 - np.abs(4 * x - 1)], -1), 0, 1)
@@ -59,7 +59,7 @@ def overlay_cam(img:Image.Image, cam:np.ndarray, alpha:float=0.45, max_side:int=
     out = (1 - alpha) * np.asarray(img, np.float32) / 255 + alpha * jet(heat)
     return Image.fromarray((out * 255).round().astype(np.uint8))
 
-# %% ../nbs/04_app.ipynb #c015
+# %% ../nbs/04_app.ipynb #c016
 def recognise(classifier:CarClassifier, payload, show_cam:bool=False, k:int=SERVING['top_k']) -> tuple:
     "The verdict (Markdown), the top `k` for `gr.Label`, and the Grad-CAM overlay when `show_cam`, for one uploaded image."
     source, name = _upload(payload)
@@ -72,7 +72,7 @@ def recognise(classifier:CarClassifier, payload, show_cam:bool=False, k:int=SERV
         raise gr.Error(f"{msg}. Try a JPEG, PNG or WebP photo of a car.", title="Not a usable image", print_exception=False) from None
     return verdict(pred), {guess_name(g): g.probability for g in pred.guesses}, cam
 
-# %% ../nbs/04_app.ipynb #c017
+# %% ../nbs/04_app.ipynb #c018
 def build_demo(classifier:CarClassifier, examples:list|None=None, title:str="Which car is this?") -> gr.Blocks:
     "The demo's page for `classifier`; `examples` are image paths shown under the input. Nothing is launched."
     cfg = classifier.cfg
@@ -97,13 +97,13 @@ def build_demo(classifier:CarClassifier, examples:list|None=None, title:str="Whi
         image.change(lambda: ('', None, None), None, [answer, top, cam], api_visibility='private', queue=False)  # a new photo clears the old answer
     return demo
 
-# %% ../nbs/04_app.ipynb #c019
+# %% ../nbs/04_app.ipynb #c020
 def launch_demo(demo:gr.Blocks, port:int|None=None, host:str|None=None, **kwargs):
     "Serve `demo` with the queue and upload limits of `SERVING`, showing errors to the user."
     demo.queue(max_size=SERVING['max_queue'], default_concurrency_limit=SERVING['concurrency_limit'])
     return demo.launch(server_name=host, server_port=port, max_file_size=SERVING['max_file_size'], show_error=True, ssr_mode=False, **kwargs)
 
-# %% ../nbs/04_app.ipynb #c029
+# %% ../nbs/04_app.ipynb #c030
 SPACE_REQUIREMENTS = ('gradio', 'onnxruntime', 'numpy', 'pillow', 'safetensors', 'huggingface_hub')
 SPACE_MODULES = ('__init__.py', 'core.py', 'inference.py', 'app.py', 'stanford_cars_classes.txt')
 
@@ -135,7 +135,7 @@ made with [car_classifier](https://github.com/car-classifier/car_classifier) {ca
 Run it locally: `pip install -r requirements.txt && python app.py`.
 """
 
-# %% ../nbs/04_app.ipynb #c030
+# %% ../nbs/04_app.ipynb #c031
 SPACE_APP = '''"""Hugging Face Space: which car is this? Built by car_classifier's `write_space`; starts with `python app.py`."""
 from pathlib import Path
 from car_classifier.app import build_demo, launch_demo

@@ -210,19 +210,7 @@ def _torch_network(d:Path, threads:int|None=None):
     if threads: torch.set_num_threads(threads)
     return load_network(d).to(memory_format=torch.channels_last)
 
-# %% ../nbs/03_inference.ipynb #c026
-def _onnx_session(path:Path, threads:int|None=None):
-    "An ONNX Runtime session for `path`, or None when the file or onnxruntime is missing."
-    if not path.exists(): return None
-    try: import onnxruntime as ort
-    except ImportError: return None
-    opts = ort.SessionOptions()
-    opts.intra_op_num_threads, opts.inter_op_num_threads = threads or min(os.cpu_count() or 1, 4), 1
-    opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-    opts.add_session_config_entry('session.intra_op.allow_spinning', '0')  # idle threads sleep: no CPU stolen from the server or other sessions
-    return ort.InferenceSession(str(path), opts, providers=['CPUExecutionProvider'])
-
-# %% ../nbs/03_inference.ipynb #c029
+# %% ../nbs/03_inference.ipynb #c028
 def item_arrays(self:CarClassifier, images:list) -> np.ndarray:
     "uint8 NHWC array of `images`, opened safely and resized by Pillow to the config's `item_size` (`input_size` when `fast`)."
     size = self.cfg.input_size if self.fast else self.cfg.item_size
@@ -258,7 +246,7 @@ def probabilities(self:CarClassifier, images:list, items:np.ndarray|None=None) -
     return softmax(self.forward(self.inputs(items)).astype(np.float32))
 CarClassifier.probabilities = probabilities
 
-# %% ../nbs/03_inference.ipynb #c030
+# %% ../nbs/03_inference.ipynb #c029
 def _guesses(self:CarClassifier, probs:np.ndarray, k:int) -> CarPrediction:
     top = np.argsort(-probs)[:k]
     guesses = [CarGuess(self.cfg.classes[i], **parse_car_name(self.cfg.classes[i]), probability=float(probs[i])) for i in top]
@@ -279,7 +267,7 @@ def predict_batch(self:CarClassifier, images:list, k:int=5) -> list[CarPredictio
     return [self._guesses(p, k) for p in self.probabilities(images, np.concatenate(items))]
 CarClassifier.predict_batch = predict_batch
 
-# %% ../nbs/03_inference.ipynb #c032
+# %% ../nbs/03_inference.ipynb #c031
 def unknown_threshold(probs:np.ndarray, targets:np.ndarray, keep:float=0.95) -> float:
     "The top probability under which only `1-keep` of the correctly classified images fall (0 when none is correct)."
     correct = probs.argmax(1) == targets
@@ -288,7 +276,7 @@ def unknown_threshold(probs:np.ndarray, targets:np.ndarray, keep:float=0.95) -> 
 def _tfm(pipeline, name:str):
     return next((t for t in pipeline.fs if type(t).__name__ == name), None)
 
-# %% ../nbs/03_inference.ipynb #c033
+# %% ../nbs/03_inference.ipynb #c032
 def learner_config(learn, threshold:float=0.) -> ClassifierConfig:
     "The `ClassifierConfig` of a fastai learner made by `cars_learner` from `cars_dataloaders`."
     dl = learn.dls.valid
@@ -301,7 +289,7 @@ def learner_config(learn, threshold:float=0.) -> ClassifierConfig:
         cut=len(list(body.children())) if learn.arch_kind == 'torchvision' else None, pool=getattr(body, 'needs_pool', True),
         unknown_threshold=threshold, car_classifier_version=car_classifier.__version__)
 
-# %% ../nbs/03_inference.ipynb #c034
+# %% ../nbs/03_inference.ipynb #c033
 def save_classifier(learn, dest:str|Path, keep:float=0.95, onnx:bool=True) -> Path|None:
     "Write `model.safetensors`, `config.json` (and `model.onnx`) for a fastai learner into `dest`; only rank 0 writes."
     from safetensors.torch import save_file
@@ -315,7 +303,7 @@ def save_classifier(learn, dest:str|Path, keep:float=0.95, onnx:bool=True) -> Pa
     if onnx: export_onnx(dest)
     return dest
 
-# %% ../nbs/03_inference.ipynb #c036
+# %% ../nbs/03_inference.ipynb #c035
 def head_gradient(layers:list, v:np.ndarray, c:int, eps:float=1e-5) -> np.ndarray:
     "Gradient of output `c` of fastai's head (batch norm, linear, ReLU, ..., linear) with respect to its pooled input `v`."
     steps = []
@@ -338,7 +326,7 @@ def head_layers_np(state:dict) -> list:
         else: out.append(('linear', state[f'{i}.weight'].astype(np.float64)))
     return out
 
-# %% ../nbs/03_inference.ipynb #c037
+# %% ../nbs/03_inference.ipynb #c036
 def _head_state(self:CarClassifier) -> list:
     "The head's layers as NumPy arrays, read once from the network or from `model.safetensors`."
     if self._head is None:
