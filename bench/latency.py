@@ -12,6 +12,8 @@ method once, in turn), after warm-up, so that machine noise hits them alike; the
   bare forward (onnxruntime)  the same network exported to ONNX, run by ONNX Runtime
   CarClassifier.predict       end to end: read + decode the JPEG, resize as fastai does, forward, softmax, top-5 (both backends);
                               'fast': JPEG decoded at reduced scale and one resize (probabilities close to, not equal to, fastai's)
+  int8                        model.int8.onnx (8-bit weights and activations): faster where the CPU has VNNI, not exact; its
+                              fidelity on real photos is measured by bench/int8.py, not here (random weights)
 Cold start: a new Python process that imports car_classifier.inference, loads the model and answers once."""
 import argparse, json, subprocess, sys, tempfile, time, warnings
 warnings.filterwarnings('ignore')
@@ -61,6 +63,7 @@ def main():
     clf_torch = CarClassifier.from_pretrained(model_dir, backend='torch', threads=a.threads)
     clf_onnx = CarClassifier.from_pretrained(model_dir, backend='onnx', threads=a.threads)
     clf_fast = CarClassifier.from_pretrained(model_dir, backend='onnx', threads=a.threads, fast=True)
+    clf_int8 = CarClassifier.from_pretrained(model_dir, threads=a.threads, fast=True, int8=True)
     net = learn.model.eval()
     x = torch.randn(1, 3, a.size, a.size)
     net_cl, x_cl = clf_torch.net, x.contiguous(memory_format=torch.channels_last)
@@ -78,6 +81,8 @@ def main():
         'CarClassifier.predict (torch)': lambda: clf_torch.predict(image),
         'CarClassifier.predict (onnx)': lambda: clf_onnx.predict(image),
         'CarClassifier.predict (onnx, fast)': lambda: clf_fast.predict(image),
+        'int8: bare forward (onnxruntime)': lambda: clf_int8.session.run(['logits'], {'image': xn}),
+        'int8: CarClassifier.predict (fast)': lambda: clf_int8.predict(image),
     }
     with learn.no_bar():
         timers = {k: timer(f, a.rounds) for k, f in methods.items()}
@@ -87,7 +92,7 @@ def main():
     p50 = {k: float(np.median(v)) for k, v in times.items()}
     p95 = {k: float(np.percentile(v, 95)) for k, v in times.items()}
     fastest_bare = min(v for k, v in p50.items() if k.startswith('bare'))
-    ours = min(v for k, v in p50.items() if k.startswith('CarClassifier'))
+    ours = min(v for k, v in p50.items() if k.startswith('CarClassifier'))  # float32 paths: int8 is not exact, reported apart
     print(f"\n{a.arch} at {a.size} px, {len(learn.dls.vocab)} classes, one {image.name} at a time, {a.threads} threads, {a.rounds} interleaved rounds")
     print(f"{'method':36s} {'p50 ms':>8s} {'p95 ms':>8s} {'p50 / fastest bare':>19s}")
     for k in methods: print(f"{k:36s} {p50[k]:8.1f} {p95[k]:8.1f} {p50[k] / fastest_bare:19.2f}")
@@ -95,6 +100,7 @@ def main():
     cold = cold_start(model_dir, image, a.threads)
     print(f"\nlearn.predict / CarClassifier.predict (best backend): {speedup:.2f}x faster (goal >= 2.5x)")
     print(f"CarClassifier.predict / fastest bare forward:        {overhead:.3f} (goal <= 1.15)")
+    print(f"int8 (not exact; see bench/int8.py): learn.predict / CarClassifier.predict {p50['fastai learn.predict'] / p50['int8: CarClassifier.predict (fast)']:.2f}x faster")
     print(f"cold start, process start to first prediction (onnx, fast): {cold:.2f} s (median of 3)")
     print(json.dumps(dict(p50=p50, p95=p95, speedup=speedup, overhead=overhead, cold_start_s=cold)))
 

@@ -38,12 +38,12 @@ def guess_name(g) -> str:
     "'Make Model (Year)' for a `CarGuess`."
     return f"{g.make} {g.model} ({g.year})" if g.year else f"{g.make} {g.model}".strip()
 
-def verdict(pred:CarPrediction) -> str:
-    "Markdown: the answer (or 'not a known car') and a table of the guesses."
+def verdict(pred:CarPrediction, n_classes:int=196) -> str:
+    "Markdown: the answer (or 'not a known car', for a model of `n_classes` cars) and a table of the guesses."
     top = pred.top
     if pred.is_known: head = f"### {guess_name(top)}\n{top.probability:.0%} sure."
     else: head = (f"### Not a known car\nThe model is unsure: its best guess, {guess_name(top)}, has {top.probability:.0%}, under the {pred.threshold:.0%} "
-                  "it needs. Is it one of the 196 Stanford Cars models, seen from outside?")
+                  f"it needs. Is it one of the {n_classes} cars it knows, seen from outside?")
     rows = '\n'.join(f"| {i} | {g.make} | {g.model} | {g.year or ''} | {g.probability:.1%} |" for i, g in enumerate(pred.guesses, 1))
     return f"{head}\n\n| # | Make | Model | Year | Confidence |\n|---|---|---|---|---|\n{rows}"
 
@@ -70,7 +70,7 @@ def recognise(classifier:CarClassifier, payload, show_cam:bool=False, k:int=SERV
         msg = str(e).replace(str(source), name) if isinstance(source, str) else str(e)
         if name not in msg: msg = f"{name}: {msg}"
         raise gr.Error(f"{msg}. Try a JPEG, PNG or WebP photo of a car.", title="Not a usable image", print_exception=False) from None
-    return verdict(pred), {guess_name(g): g.probability for g in pred.guesses}, cam
+    return verdict(pred, len(classifier.cfg.classes)), {guess_name(g): g.probability for g in pred.guesses}, cam
 
 # %% ../nbs/04_app.ipynb #c018
 def build_demo(classifier:CarClassifier, examples:list|None=None, title:str="Which car is this?") -> gr.Blocks:
@@ -78,7 +78,7 @@ def build_demo(classifier:CarClassifier, examples:list|None=None, title:str="Whi
     cfg = classifier.cfg
     with gr.Blocks(title=title, analytics_enabled=False) as demo:
         gr.Markdown(f"# {title}\nRecognises the make, model and year of {len(cfg.classes)} kinds of car (Stanford Cars) in a photo: "
-                    f"a fine-tuned `{cfg.arch}`, served by {classifier.backend.replace('onnx', 'ONNX Runtime').replace('torch', 'PyTorch')} "
+                    f"a fine-tuned `{cfg.arch}`{' in 8 bits' if classifier.int8 else ''}, served by {classifier.backend.replace('onnx', 'ONNX Runtime').replace('torch', 'PyTorch')} "
                     f"([car_classifier](https://github.com/car-classifier/car_classifier) {car_classifier.__version__}).")
         with gr.Row():
             with gr.Column():
@@ -142,28 +142,29 @@ from car_classifier.app import build_demo, launch_demo
 from car_classifier.inference import CarClassifier
 
 HERE = Path(__file__).parent
-classifier = CarClassifier.from_pretrained({model}, backend='onnx')
+classifier = CarClassifier.from_pretrained({model}, backend='onnx', int8={int8})
 demo = build_demo(classifier, examples=sorted((HERE/'examples').glob('*')), title={title!r})
 
 if __name__ == '__main__':
     launch_demo(demo)
 '''
 
-def write_space(model:str|Path, dest:str|Path, examples:list=(), title:str="Which car is this?") -> Path:
-    "Write a Hugging Face Space into `dest` for the model folder (or Hub id) `model`."
+def write_space(model:str|Path, dest:str|Path, examples:list=(), title:str="Which car is this?", int8:bool=False) -> Path:
+    "Write a Hugging Face Space into `dest` for the model folder (or Hub id) `model`; `int8` serves its 8-bit network."
     dest, src = Path(dest), Path(model)
     if dest.exists() and any(dest.iterdir()): raise FileExistsError(f"{dest} is not empty: choose a new folder for the Space")
     local = src.is_dir()
-    if local and not (src/'model.onnx').exists(): raise FileNotFoundError(f"{src/'model.onnx'} not found: the Space serves through ONNX Runtime; run `car-classifier export --model {src}` first")
+    onnx = 'model.int8.onnx' if int8 else 'model.onnx'
+    if local and not (src/onnx).exists(): raise FileNotFoundError(f"{src/onnx} not found: the Space serves through ONNX Runtime; run `car-classifier export --model {src}{' --int8 DATA' if int8 else ''}` first")
     (dest/'car_classifier').mkdir(parents=True); (dest/'examples').mkdir()
     pkg = Path(car_classifier.__file__).parent
     for f in SPACE_MODULES: shutil.copy(pkg/f, dest/'car_classifier'/f)
     if local:
         (dest/'model').mkdir()
-        for f in ('config.json', 'model.onnx', 'model.safetensors'):
+        for f in ('config.json', 'model.onnx', 'model.int8.onnx', 'model.safetensors'):
             if (src/f).exists(): shutil.copy(src/f, dest/'model'/f)
     for i, e in enumerate(examples): shutil.copy(e, dest/'examples'/f"{i:02d}{Path(e).suffix.lower()}")
-    (dest/'app.py').write_text(SPACE_APP.format(model="HERE/'model'" if local else repr(str(model)), title=title))
+    (dest/'app.py').write_text(SPACE_APP.format(model="HERE/'model'" if local else repr(str(model)), title=title, int8=int8))
     (dest/'requirements.txt').write_text(space_requirements())
     (dest/'README.md').write_text(space_readme(title, str(model) if not local else json.loads((src/'config.json').read_text())['arch']))
     return dest

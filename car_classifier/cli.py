@@ -96,7 +96,7 @@ def train_command(args) -> int:
 # %% ../nbs/05_cli.ipynb #c013
 def predict_command(args) -> int:
     "Print the top-k guesses for each image; one error line per bad image, exit status 1 if any failed."
-    clf, failed = CarClassifier.from_pretrained(args.model, backend=args.backend), 0
+    clf, failed = CarClassifier.from_pretrained(args.model, backend=args.backend, int8=args.int8), 0
     for image in args.images:
         try: pred = clf.predict(image, k=args.k)
         except (ValueError, OSError) as e:
@@ -116,14 +116,20 @@ def add_predict_parser(sub):
     predict.add_argument('--json', action='store_true', help='one JSON object per image')
     predict.add_argument('--backend', default='auto', choices=['auto', 'torch', 'onnx'], help='ONNX Runtime when model.onnx exists (auto), or PyTorch')
     predict.set_defaults(run=predict_command)
-    export = sub.add_parser('export', help='write model.onnx beside a saved model, for ONNX Runtime')
+    predict.add_argument('--int8', action='store_true', help='serve model.int8.onnx: several times faster on CPUs with VNNI, not exact')
+    export = sub.add_parser('export', help='write model.onnx (and model.int8.onnx) beside a saved model, for ONNX Runtime')
     export.add_argument('--model', required=True, help='folder written by train')
+    export.add_argument('--int8', metavar='DATA', help='also write model.int8.onnx, calibrated on training images of this dataset')
     export.set_defaults(run=export_command)
 
 def export_command(args) -> int:
     "Write `model.onnx` beside the model in `args.model`."
     from car_classifier.network import export_onnx  # needs PyTorch
+    from car_classifier.inference import quantize_onnx
     print(export_onnx(args.model))
+    if args.int8:
+        df = cars_dataframe(args.int8)
+        print(quantize_onnx(args.model, list(df[~df.is_test].sample(frac=1, random_state=0).fname)))
     return 0
 
 # %% ../nbs/05_cli.ipynb #c016
@@ -216,14 +222,14 @@ def example_images(given:list|None, model:str, n:int=6) -> list:
 def demo_command(args) -> int:
     "Serve the demo of `args.model` until interrupted."
     from car_classifier.app import build_demo, launch_demo  # Gradio is imported only here
-    clf = CarClassifier.from_pretrained(args.model, backend=args.backend)
+    clf = CarClassifier.from_pretrained(args.model, backend=args.backend, int8=args.int8)
     launch_demo(build_demo(clf, examples=example_images(args.examples, args.model), title=args.title), port=args.port, host=args.host)
     return 0
 
 def space_command(args) -> int:
     "Write the Hugging Face Space of `args.model` into `args.out`."
     from car_classifier.app import write_space
-    dest = write_space(args.model, args.out, examples=example_images(args.examples, args.model), title=args.title)
+    dest = write_space(args.model, args.out, examples=example_images(args.examples, args.model), title=args.title, int8=args.int8)
     print(f"Space written to {dest}. Try it: cd {dest} && python -m venv .venv && .venv/bin/pip install -r requirements.txt && .venv/bin/python app.py\n"
           f"Publish it: huggingface-cli upload USER/SPACE_NAME {dest} . --repo-type space")
     return 0
@@ -243,6 +249,7 @@ def add_demo_parsers(sub):
     for p in (demo, space):
         p.add_argument('--examples', nargs='*', help="example images, or folders of them (default: the model's examples/)")
         p.add_argument('--title', default='Which car is this?', help="the page's title")
+        p.add_argument('--int8', action='store_true', help='serve model.int8.onnx: several times faster on CPUs with VNNI, not exact')
     demo.set_defaults(run=demo_command); space.set_defaults(run=space_command)
 
 
@@ -297,6 +304,7 @@ def main(argv:list[str]|None=None) -> int:
         with warnings.catch_warnings():
             warnings.simplefilter('default')
             warnings.simplefilter('ignore', DeprecationWarning)  # library internals (numpy.core in fastai), not the user's business
+            warnings.simplefilter('ignore', ResourceWarning)  # unclosed event loops and files inside Gradio and Uvicorn
             warnings.showwarning = lambda message, category, *a, **k: print(f"warning: {message}", file=sys.stderr)
             return args.run(args)
     except (ValueError, FileNotFoundError, FileExistsError, ConnectionError) as e:

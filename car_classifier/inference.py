@@ -19,8 +19,8 @@ from .core import MAX_PIXELS, alone, parse_car_name, to_rgb
 # %% auto #0
 __all__ = ['ClassifierConfig', 'resize_item', 'area_resize', 'torch_linspace', 'linear_resize', 'prepare', 'open_image',
            'CarGuess', 'CarPrediction', 'CarClassifier', 'item_arrays', 'inputs', 'forward', 'softmax', 'probabilities',
-           'predict', 'predict_batch', 'unknown_threshold', 'learner_config', 'save_classifier', 'head_gradient',
-           'head_layers_np', 'grad_cam']
+           'predict', 'predict_batch', 'unknown_threshold', 'learner_config', 'save_classifier', 'quantize_onnx',
+           'head_gradient', 'head_layers_np', 'grad_cam']
 
 # %% ../nbs/03_inference.ipynb #c006
 @dataclass
@@ -162,27 +162,30 @@ def _model_dir(path_or_id:str|Path) -> Path:
     if p.is_dir(): return p
     if p.exists() or str(path_or_id).count('/') != 1: raise FileNotFoundError(f"No model folder at {path_or_id}: pass a folder holding config.json and model.onnx or model.safetensors, or a Hub id such as user/cars")
     from huggingface_hub import snapshot_download
-    try: return Path(snapshot_download(str(path_or_id), allow_patterns=['config.json', 'model.safetensors', 'model.onnx']))
+    try: return Path(snapshot_download(str(path_or_id), allow_patterns=['config.json', 'model.safetensors', 'model.onnx', 'model.int8.onnx']))
     except Exception as e: raise FileNotFoundError(f"Could not fetch {path_or_id} from the Hugging Face Hub ({str(e)[:200]}); offline? pass a local folder") from e
 
 # %% ../nbs/03_inference.ipynb #c024
 class CarClassifier:
     "Recognise cars in images with a model saved by `save_classifier`: no pickle, no fastai, and no PyTorch with ONNX Runtime."
-    def __init__(self, cfg:ClassifierConfig, session=None, net=None, fast:bool=False, model_dir:Path|None=None):
+    def __init__(self, cfg:ClassifierConfig, session=None, net=None, fast:bool=False, model_dir:Path|None=None, int8:bool=False):
         if (session is None) == (net is None): raise ValueError("Pass either an ONNX Runtime session or a PyTorch network")
-        self.cfg, self.session, self.net, self.fast, self.model_dir = cfg, session, net, fast, model_dir
+        self.cfg, self.session, self.net, self.fast, self.model_dir, self.int8 = cfg, session, net, fast, model_dir, int8
         self.threshold, self._head = cfg.unknown_threshold, None
 
     @property
     def backend(self) -> str: return 'onnx' if self.session is not None else 'torch'
 
     @classmethod
-    def from_pretrained(cls, path_or_id:str|Path, backend:str='auto', threads:int|None=None, fast:bool=False) -> CarClassifier:
-        "Load a folder (or Hub id) written by `save_classifier`; `fast` skips fastai's two-step resize."
+    def from_pretrained(cls, path_or_id:str|Path, backend:str='auto', threads:int|None=None, fast:bool=False, int8:bool=False) -> CarClassifier:
+        "Load a folder (or Hub id) written by `save_classifier`; `fast` skips fastai's two-step resize, `int8` serves `model.int8.onnx`."
         if backend not in ('auto', 'onnx', 'torch'): raise ValueError(f"Unknown backend {backend!r}: use 'auto', 'onnx' or 'torch'")
         d = _model_dir(path_or_id)
         if not (d/'config.json').exists(): raise FileNotFoundError(f"{d/'config.json'} not found: a model folder holds config.json, model.safetensors and model.onnx (written by save_classifier)")
         cfg = ClassifierConfig.from_json(d/'config.json')
+        if int8:
+            if backend == 'torch' or not (d/'model.int8.onnx').exists(): raise ValueError(f"int8 serves {d/'model.int8.onnx'} through ONNX Runtime: write it with `car-classifier export --model {d} --int8 --data DATA`")
+            return cls(cfg, session=_onnx_session(d/'model.int8.onnx', threads), fast=fast, model_dir=d, int8=True)
         session = _onnx_session(d/'model.onnx', threads) if backend != 'torch' else None
         if session is not None: return cls(cfg, session=session, fast=fast, model_dir=d)
         if backend == 'onnx': raise ValueError(f"backend='onnx' needs {d/'model.onnx'} (write it with `car-classifier export --model {d}`) and the onnxruntime package")
@@ -290,8 +293,8 @@ def learner_config(learn, threshold:float=0.) -> ClassifierConfig:
         unknown_threshold=threshold, car_classifier_version=car_classifier.__version__)
 
 # %% ../nbs/03_inference.ipynb #c033
-def save_classifier(learn, dest:str|Path, keep:float=0.95, onnx:bool=True) -> Path|None:
-    "Write `model.safetensors`, `config.json` (and `model.onnx`) for a fastai learner into `dest`; only rank 0 writes."
+def save_classifier(learn, dest:str|Path, keep:float=0.95, onnx:bool=True, int8:bool=True) -> Path|None:
+    "Write `model.safetensors`, `config.json` (and `model.onnx`, `model.int8.onnx`) for a fastai learner into `dest`; only rank 0 writes."
     from safetensors.torch import save_file
     from car_classifier.network import export_onnx
     if int(os.environ.get('RANK', 0)) != 0: return None
@@ -301,9 +304,28 @@ def save_classifier(learn, dest:str|Path, keep:float=0.95, onnx:bool=True) -> Pa
     save_file({k: v.detach().cpu().contiguous() for k, v in learn.model.state_dict().items()}, dest/'model.safetensors')
     cfg.to_json(dest/'config.json')
     if onnx: export_onnx(dest)
+    if onnx and int8: quantize_onnx(dest, list(learn.dls.valid.items.fname))
     return dest
 
 # %% ../nbs/03_inference.ipynb #c035
+def quantize_onnx(model_dir:str|Path, images:list, n:int=64) -> Path:
+    "Write `model_dir/model.int8.onnx`: the network in 8 bits, activation ranges calibrated on up to `n` of `images`."
+    import logging, tempfile
+    from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
+    from onnxruntime.quantization.shape_inference import quant_pre_process
+    d = Path(model_dir)
+    clf = CarClassifier.from_pretrained(d, backend='onnx')
+    class Calibration(CalibrationDataReader):
+        def __init__(self): self.batches = (dict(image=clf.inputs(clf.item_arrays([f]))) for f in list(images)[:n])
+        def get_next(self): return next(self.batches, None)
+    logging.getLogger().setLevel(logging.ERROR)  # the quantizer logs a line per skipped tensor
+    with tempfile.TemporaryDirectory() as tmp:
+        quant_pre_process(str(d/'model.onnx'), f'{tmp}/model.onnx')
+        quantize_static(f'{tmp}/model.onnx', str(d/'model.int8.onnx'), Calibration(), quant_format=QuantFormat.QDQ, per_channel=True,
+                        activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8)
+    return d/'model.int8.onnx'
+
+# %% ../nbs/03_inference.ipynb #c037
 def head_gradient(layers:list, v:np.ndarray, c:int, eps:float=1e-5) -> np.ndarray:
     "Gradient of output `c` of fastai's head (batch norm, linear, ReLU, ..., linear) with respect to its pooled input `v`."
     steps = []
@@ -326,7 +348,7 @@ def head_layers_np(state:dict) -> list:
         else: out.append(('linear', state[f'{i}.weight'].astype(np.float64)))
     return out
 
-# %% ../nbs/03_inference.ipynb #c036
+# %% ../nbs/03_inference.ipynb #c038
 def _head_state(self:CarClassifier) -> list:
     "The head's layers as NumPy arrays, read once from the network or from `model.safetensors`."
     if self._head is None:
