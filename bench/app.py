@@ -6,8 +6,10 @@ The model is ResNet34 for 196 classes (random weights: latency does not depend o
 served through ONNX Runtime, as the Space serves it. The image is one 640x480 JPEG (a drawn car unless --image is given).
   cold start       process start -> first answer received by a client, median of 3, for the Space folder (`python app.py`,
                    no PyTorch or fastai imported) and for `car-classifier demo` (the CLI imports the training stack too)
-  latency          each client (a thread with its own gradio_client.Client) sends its requests one after another: upload +
-                   queue + prediction + answer, as an API user sees it; p50 and p95 over all requests of all clients
+  latency          each client (a thread) sends its requests one after another, p50 and p95 over all requests of all clients:
+                   'http': Gradio's REST API as curl uses it (POST the file to /gradio_api/upload, POST /gradio_api/call/predict,
+                   GET the result stream), with httpx; 'gradio_client': the same through gradio_client.Client.predict, whose own
+                   client-side work (about 100 ms a call here) is part of what it measures
   baseline         CarClassifier.predict on the same image in this process, no server: the ratios give the serving overhead
 The server's concurrency limit is car_classifier.app.SERVING['concurrency_limit'] (2), or --concurrency."""
 import argparse, json, os, socket, subprocess, sys, tempfile, threading, time, warnings
@@ -38,16 +40,27 @@ def first_answer(cmd:list, cwd:Path, image:Path, env:dict, timeout:float=180) ->
             time.sleep(0.05)
     proc.kill(); raise TimeoutError(f"{cmd} did not answer within {timeout} s")
 
-def load(url:str, image:Path, clients:int, requests:int) -> list:
-    "Latencies (ms) of `requests` sequential requests from each of `clients` concurrent clients."
+def http_predict(c, image:Path) -> dict:
+    "One prediction through Gradio's REST API, as `curl` makes it: upload, call, read the result stream."
+    path = c.post('gradio_api/upload', files={'files': (image.name, image.read_bytes(), 'image/jpeg')}).json()[0]
+    data = [{'path': path, 'meta': {'_type': 'gradio.FileData'}, 'orig_name': image.name}, False]
+    event = c.post('gradio_api/call/predict', json={'data': data}).json()['event_id']
+    body = c.get(f'gradio_api/call/predict/{event}', timeout=120).text
+    if 'event: complete' not in body: raise RuntimeError(body[-500:])
+    return body
+
+def load(url:str, image:Path, clients:int, requests:int, via:str='http') -> list:
+    "Latencies (ms) of `requests` sequential requests from each of `clients` concurrent clients, `via` 'http' or 'gradio_client'."
+    import httpx
     from gradio_client import Client, handle_file
     times, lock = [], threading.Lock()
     def client():
-        c = Client(url, verbose=False)
-        c.predict(handle_file(str(image)), False, api_name='/predict')  # connect and warm up
+        if via == 'http': c = httpx.Client(base_url=url, timeout=120); ask = lambda: http_predict(c, image)
+        else: c = Client(url, verbose=False); ask = lambda: c.predict(handle_file(str(image)), False, api_name='/predict')
+        ask()  # connect and warm up
         barrier.wait()
         for _ in range(requests):
-            t = time.perf_counter(); c.predict(handle_file(str(image)), False, api_name='/predict')
+            t = time.perf_counter(); ask()
             with lock: times.append((time.perf_counter() - t) * 1000)
     barrier = threading.Barrier(clients)
     threads = [threading.Thread(target=client) for _ in range(clients)]
@@ -92,16 +105,17 @@ def main():
     _, server, url = first_answer([sys.executable, 'app.py'], space, image, env)
     rows = []
     try:
-        for n in a.clients:
-            times, wall = load(url, image, n, a.requests)
-            rows.append(dict(clients=n, p50=float(np.median(times)), p95=float(np.percentile(times, 95)), throughput=len(times) / wall))
+        for via, counts in (('http', a.clients), ('gradio_client', a.clients)):
+            for n in counts:
+                times, wall = load(url, image, n, a.requests, via)
+                rows.append(dict(via=via, clients=n, p50=float(np.median(times)), p95=float(np.percentile(times, 95)), throughput=len(times) / wall))
     finally: server.terminate(); server.wait(30)
 
     print(f"\n{a.arch}, 196 classes, ONNX Runtime, one {image.name} (640x480) per request, server concurrency limit {limit}, {os.cpu_count()} cores")
     for name, v in colds.items(): print(f"cold start, process start -> first answer, {name:30s} {np.median(v):6.2f} s  (runs: {', '.join(f'{x:.2f}' for x in v)})")
     print(f"baseline: CarClassifier.predict in process, no server, p50 {base:.1f} ms\n")
-    print(f"{'clients':>7s} {'p50 ms':>8s} {'p95 ms':>8s} {'req/s':>7s} {'p50 / baseline':>15s}")
-    for r in rows: print(f"{r['clients']:7d} {r['p50']:8.1f} {r['p95']:8.1f} {r['throughput']:7.1f} {r['p50'] / base:15.2f}")
+    print(f"{'client':14s} {'clients':>7s} {'p50 ms':>8s} {'p95 ms':>8s} {'req/s':>7s} {'p50 / baseline':>15s}")
+    for r in rows: print(f"{r['via']:14s} {r['clients']:7d} {r['p50']:8.1f} {r['p95']:8.1f} {r['throughput']:7.1f} {r['p50'] / base:15.2f}")
     print(json.dumps(dict(cold_start_s={k: float(np.median(v)) for k, v in colds.items()}, baseline_ms=base, concurrency=limit, rows=rows)))
 
 if __name__ == '__main__': main()
