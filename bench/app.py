@@ -24,11 +24,11 @@ def free_port() -> int:
         s.bind(('127.0.0.1', 0)); return s.getsockname()[1]
 
 def first_answer(cmd:list, cwd:Path, image:Path, env:dict, timeout:float=180) -> tuple:
-    "Seconds from starting `cmd` (a server on a free port) to the first answer; and the running process and its URL."
+    "Seconds from starting `cmd` (a server; its port comes from GRADIO_SERVER_PORT) to the first answer; and the running process and its URL."
     from gradio_client import Client, handle_file
     port = free_port()
     t = time.perf_counter()
-    proc = subprocess.Popen(cmd + (['--port', str(port)] if cmd[-1] != 'app.py' else []), cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             env={**env, 'GRADIO_SERVER_PORT': str(port), 'GRADIO_SERVER_NAME': '127.0.0.1', 'GRADIO_ANALYTICS_ENABLED': 'False'})
     url = f'http://127.0.0.1:{port}/'
     while time.perf_counter() - t < timeout:

@@ -6,7 +6,7 @@ Docs: https://car-classifier.github.io/car_classifier/app.html.md"""
 
 # %% ../nbs/04_app.ipynb #c003
 from __future__ import annotations
-import base64, importlib.metadata, json, os, shutil, sys
+import base64, importlib.metadata, shutil, sys
 from pathlib import Path
 
 import numpy as np
@@ -14,7 +14,7 @@ from PIL import Image
 import gradio as gr
 
 import car_classifier
-from .inference import CarClassifier, CarPrediction, open_image
+from .inference import MODEL_FILES, CarClassifier, CarPrediction, ClassifierConfig, open_image
 
 # %% auto #0
 __all__ = ['SERVING', 'API_NAME', 'SPACE_REQUIREMENTS', 'SPACE_MODULES', 'SPACE_APP', 'guess_name', 'verdict', 'jet',
@@ -64,8 +64,10 @@ def recognise(classifier:CarClassifier, payload, show_cam:bool=False, k:int=SERV
     "The verdict (Markdown), the top `k` for `gr.Label`, and the Grad-CAM overlay when `show_cam`, for one uploaded image."
     source, name = _upload(payload)
     try:
-        pred = classifier.predict(source, k)
-        cam = overlay_cam(open_image(source), classifier.grad_cam(source)[0]) if show_cam and classifier.cfg.pool else None
+        show_cam = show_cam and classifier.cfg.pool
+        image = open_image(source) if show_cam else source  # with Grad-CAM, decoded once for the guesses, the heatmap and the overlay
+        pred = classifier.predict(image, k)
+        cam = overlay_cam(image, classifier.grad_cam(image)[0]) if show_cam else None
     except (ValueError, TypeError, OSError) as e:
         msg = str(e).replace(str(source), name) if isinstance(source, str) else str(e)
         if name not in msg: msg = f"{name}: {msg}"
@@ -111,8 +113,8 @@ def space_requirements() -> str:
     "requirements.txt for a CPU Space: the serving dependencies, pinned to the versions installed here."
     return ''.join(f"{p}=={importlib.metadata.version(p)}\n" for p in SPACE_REQUIREMENTS)
 
-def space_readme(title:str, model:str) -> str:
-    "The Space's README.md, with the front matter Hugging Face reads."
+def space_readme(title:str, model:str, n_classes:int=196) -> str:
+    "The Space's README.md, with the front matter Hugging Face reads, for `model` (an architecture or a Hub id) of `n_classes` cars."
     return f"""---
 title: {title}
 emoji: 🚗
@@ -128,7 +130,7 @@ pinned: false
 
 # {title}
 
-Recognises the make, model and year of a car in a photo (196 Stanford Cars classes). Model: `{model}`, served by ONNX Runtime;
+Recognises the make, model and year of a car in a photo ({n_classes} Stanford Cars classes). Model: `{model}`, served by ONNX Runtime;
 made with [car_classifier](https://github.com/car-classifier/car_classifier) {car_classifier.__version__}. API: `/predict`
 (`gradio_client.Client(URL).predict(handle_file('car.jpg'), False, api_name='/predict')`).
 
@@ -161,10 +163,11 @@ def write_space(model:str|Path, dest:str|Path, examples:list=(), title:str="Whic
     for f in SPACE_MODULES: shutil.copy(pkg/f, dest/'car_classifier'/f)
     if local:
         (dest/'model').mkdir()
-        for f in ('config.json', 'model.onnx', 'model.int8.onnx', 'model.safetensors'):
+        for f in MODEL_FILES:
             if (src/f).exists(): shutil.copy(src/f, dest/'model'/f)
     for i, e in enumerate(examples): shutil.copy(e, dest/'examples'/f"{i:02d}{Path(e).suffix.lower()}")
     (dest/'app.py').write_text(SPACE_APP.format(model="HERE/'model'" if local else repr(str(model)), title=title, int8=int8))
     (dest/'requirements.txt').write_text(space_requirements())
-    (dest/'README.md').write_text(space_readme(title, str(model) if not local else json.loads((src/'config.json').read_text())['arch']))
+    cfg = ClassifierConfig.from_json(src/'config.json') if local else None
+    (dest/'README.md').write_text(space_readme(title, cfg.arch, len(cfg.classes)) if cfg else space_readme(title, str(model)))
     return dest

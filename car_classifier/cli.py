@@ -10,17 +10,17 @@ import argparse, json, shutil, sys, tempfile, time, warnings
 from pathlib import Path
 
 import numpy as np
-from .data import cars_dataframe, cars_dataloaders, cars_summary, make_tiny_cars
+from .data import IMAGE_SUFFIXES, cars_dataframe, cars_dataloaders, cars_summary, make_tiny_cars
 from .learner import RECIPES, cars_learner, fine_tune_with_lr_find, plot_training, recipe, setup_distributed, teardown_distributed, training_cbs
 from .interpret import evaluate, plot_grad_cam, write_report
-from .inference import CarClassifier, open_image, save_classifier
+from .inference import BACKENDS, CarClassifier, open_image, quantize_onnx, save_classifier
 import matplotlib.pyplot as plt
 import pandas as pd
 from fastai.torch_core import rank_distrib
 
 # %% auto #0
-__all__ = ['COMPARISONS', 'IMAGE_SUFFIXES', 'sample_path', 'data_command', 'fit_recipe', 'save_examples', 'train_command',
-           'predict_command', 'add_predict_parser', 'export_command', 'grad_cam_figure', 'evaluate_command',
+__all__ = ['COMPARISONS', 'sample_path', 'data_command', 'fit_recipe', 'save_examples', 'train_command', 'predict_command',
+           'add_serving_options', 'add_predict_parser', 'export_command', 'grad_cam_figure', 'evaluate_command',
            'compare_configs', 'compare_command', 'add_evaluate_parsers', 'example_images', 'demo_command',
            'space_command', 'add_demo_parsers', 'add_train_parser', 'cli_parser', 'main']
 
@@ -107,6 +107,11 @@ def predict_command(args) -> int:
     return 1 if failed else 0
 
 # %% ../nbs/05_cli.ipynb #c014
+def add_serving_options(p, backend:bool=True, int8:bool=True):
+    "The options that choose how a saved model is served: `--backend`, `--int8`."
+    if backend: p.add_argument('--backend', default='auto', choices=BACKENDS, help='ONNX Runtime when model.onnx exists (auto), or PyTorch')
+    if int8: p.add_argument('--int8', action='store_true', help='serve model.int8.onnx: several times faster on CPUs with VNNI, not exact')
+
 def add_predict_parser(sub):
     "The `predict` and `export` subcommands."
     predict = sub.add_parser('predict', help='recognise the car in each image')
@@ -114,9 +119,8 @@ def add_predict_parser(sub):
     predict.add_argument('--model', required=True, help='folder written by train (config.json, model.safetensors) or a Hub id')
     predict.add_argument('-k', type=int, default=5, help='how many guesses per image')
     predict.add_argument('--json', action='store_true', help='one JSON object per image')
-    predict.add_argument('--backend', default='auto', choices=['auto', 'torch', 'onnx'], help='ONNX Runtime when model.onnx exists (auto), or PyTorch')
+    add_serving_options(predict)
     predict.set_defaults(run=predict_command)
-    predict.add_argument('--int8', action='store_true', help='serve model.int8.onnx: several times faster on CPUs with VNNI, not exact')
     export = sub.add_parser('export', help='write model.onnx (and model.int8.onnx) beside a saved model, for ONNX Runtime')
     export.add_argument('--model', required=True, help='folder written by train')
     export.add_argument('--int8', metavar='DATA', help='also write model.int8.onnx, calibrated on training images of this dataset')
@@ -125,7 +129,6 @@ def add_predict_parser(sub):
 def export_command(args) -> int:
     "Write `model.onnx` beside the model in `args.model`."
     from car_classifier.network import export_onnx  # needs PyTorch
-    from car_classifier.inference import quantize_onnx
     print(export_onnx(args.model))
     if args.int8:
         df = cars_dataframe(args.int8)
@@ -196,7 +199,7 @@ def add_evaluate_parsers(sub):
     ev.add_argument('--data', required=True, help='folder (or CSV) holding the dataset')
     ev.add_argument('--out', required=True, help='folder for metrics.json, per_class.csv and the figures')
     ev.add_argument('--tta', action='store_true', help='also score with test-time augmentation (image and its mirror)')
-    ev.add_argument('--backend', default='auto', choices=['auto', 'torch', 'onnx'])
+    add_serving_options(ev, int8=False)
     ev.set_defaults(run=evaluate_command)
     cmp = sub.add_parser('compare', help='train several configurations and print one table')
     cmp.add_argument('--data'); cmp.add_argument('--sample', action='store_true'); cmp.add_argument('--fallback-sample', action='store_true')
@@ -207,8 +210,6 @@ def add_evaluate_parsers(sub):
     cmp.set_defaults(run=compare_command)
 
 # %% ../nbs/05_cli.ipynb #c020b
-IMAGE_SUFFIXES = ('.jpg', '.jpeg', '.png', '.webp', '.bmp')
-
 def example_images(given:list|None, model:str, n:int=6) -> list:
     "Example images for the demo: the files given (or the images in the folders given), else those in the model folder's `examples/`."
     paths = [Path(p) for p in given] if given else [Path(model)/'examples']
@@ -242,14 +243,13 @@ def add_demo_parsers(sub):
     demo.add_argument('--model', required=True, help='folder written by train (or a Hub id)')
     demo.add_argument('--port', type=int, help='port (default: $GRADIO_SERVER_PORT, else 7860 or the next free one)')
     demo.add_argument('--host', default='127.0.0.1', help='address to listen on (0.0.0.0: every interface)')
-    demo.add_argument('--backend', default='auto', choices=['auto', 'torch', 'onnx'], help='ONNX Runtime when model.onnx exists (auto), or PyTorch')
     space = sub.add_parser('space', help='write a Hugging Face Space folder for a saved model')
     space.add_argument('--model', required=True, help='folder written by train, copied into the Space; or a Hub id, downloaded when the Space starts')
     space.add_argument('--out', required=True, help='new folder for the Space')
     for p in (demo, space):
         p.add_argument('--examples', nargs='*', help="example images, or folders of them (default: the model's examples/)")
         p.add_argument('--title', default='Which car is this?', help="the page's title")
-        p.add_argument('--int8', action='store_true', help='serve model.int8.onnx: several times faster on CPUs with VNNI, not exact')
+    add_serving_options(demo); add_serving_options(space, backend=False)  # a Space always serves through ONNX Runtime
     demo.set_defaults(run=demo_command); space.set_defaults(run=space_command)
 
 

@@ -17,10 +17,10 @@ import car_classifier
 from .core import MAX_PIXELS, alone, parse_car_name, to_rgb
 
 # %% auto #0
-__all__ = ['ClassifierConfig', 'resize_item', 'area_resize', 'torch_linspace', 'linear_resize', 'prepare', 'open_image',
-           'CarGuess', 'CarPrediction', 'CarClassifier', 'item_arrays', 'inputs', 'forward', 'softmax', 'probabilities',
-           'predict', 'predict_batch', 'unknown_threshold', 'learner_config', 'save_classifier', 'quantize_onnx',
-           'head_gradient', 'head_layers_np', 'grad_cam']
+__all__ = ['MODEL_FILES', 'BACKENDS', 'ClassifierConfig', 'resize_item', 'area_resize', 'torch_linspace', 'linear_resize',
+           'prepare', 'open_image', 'CarGuess', 'CarPrediction', 'CarClassifier', 'item_arrays', 'inputs', 'forward',
+           'softmax', 'probabilities', 'predict', 'predict_batch', 'unknown_threshold', 'learner_config',
+           'save_classifier', 'quantize_onnx', 'head_gradient', 'head_layers_np', 'grad_cam']
 
 # %% ../nbs/03_inference.ipynb #c006
 @dataclass
@@ -156,13 +156,16 @@ class CarPrediction:
         return f"{self.top.label} ({self.top.probability:.0%})"
 
 # %% ../nbs/03_inference.ipynb #c023
+MODEL_FILES = ('config.json', 'model.safetensors', 'model.onnx', 'model.int8.onnx')  # what a model folder holds
+BACKENDS = ('auto', 'onnx', 'torch')
+
 def _model_dir(path_or_id:str|Path) -> Path:
     "A local folder, or the local copy of a Hub repository."
     p = Path(path_or_id).expanduser()
     if p.is_dir(): return p
     if p.exists() or str(path_or_id).count('/') != 1: raise FileNotFoundError(f"No model folder at {path_or_id}: pass a folder holding config.json and model.onnx or model.safetensors, or a Hub id such as user/cars")
     from huggingface_hub import snapshot_download
-    try: return Path(snapshot_download(str(path_or_id), allow_patterns=['config.json', 'model.safetensors', 'model.onnx', 'model.int8.onnx']))
+    try: return Path(snapshot_download(str(path_or_id), allow_patterns=list(MODEL_FILES)))
     except Exception as e: raise FileNotFoundError(f"Could not fetch {path_or_id} from the Hugging Face Hub ({str(e)[:200]}); offline? pass a local folder") from e
 
 # %% ../nbs/03_inference.ipynb #c024
@@ -179,13 +182,14 @@ class CarClassifier:
     @classmethod
     def from_pretrained(cls, path_or_id:str|Path, backend:str='auto', threads:int|None=None, fast:bool=False, int8:bool=False) -> CarClassifier:
         "Load a folder (or Hub id) written by `save_classifier`; `fast` skips fastai's two-step resize, `int8` serves `model.int8.onnx`."
-        if backend not in ('auto', 'onnx', 'torch'): raise ValueError(f"Unknown backend {backend!r}: use 'auto', 'onnx' or 'torch'")
+        if backend not in BACKENDS: raise ValueError(f"Unknown backend {backend!r}: use one of {', '.join(map(repr, BACKENDS))}")
         d = _model_dir(path_or_id)
         if not (d/'config.json').exists(): raise FileNotFoundError(f"{d/'config.json'} not found: a model folder holds config.json, model.safetensors and model.onnx (written by save_classifier)")
         cfg = ClassifierConfig.from_json(d/'config.json')
         if int8:
-            if backend == 'torch' or not (d/'model.int8.onnx').exists(): raise ValueError(f"int8 serves {d/'model.int8.onnx'} through ONNX Runtime: write it with `car-classifier export --model {d} --int8 --data DATA`")
-            return cls(cfg, session=_onnx_session(d/'model.int8.onnx', threads), fast=fast, model_dir=d, int8=True)
+            session = _onnx_session(d/'model.int8.onnx', threads) if backend != 'torch' else None
+            if session is None: raise ValueError(f"int8 serves {d/'model.int8.onnx'} through ONNX Runtime (the onnxruntime package): write it with `car-classifier export --model {d} --int8 DATA`")
+            return cls(cfg, session=session, fast=fast, model_dir=d, int8=True)
         session = _onnx_session(d/'model.onnx', threads) if backend != 'torch' else None
         if session is not None: return cls(cfg, session=session, fast=fast, model_dir=d)
         if backend == 'onnx': raise ValueError(f"backend='onnx' needs {d/'model.onnx'} (write it with `car-classifier export --model {d}`) and the onnxruntime package")
@@ -318,11 +322,14 @@ def quantize_onnx(model_dir:str|Path, images:list, n:int=64) -> Path:
     class Calibration(CalibrationDataReader):
         def __init__(self): self.batches = (dict(image=clf.inputs(clf.item_arrays([f]))) for f in list(images)[:n])
         def get_next(self): return next(self.batches, None)
-    logging.getLogger().setLevel(logging.ERROR)  # the quantizer logs a line per skipped tensor
-    with tempfile.TemporaryDirectory() as tmp:
-        quant_pre_process(str(d/'model.onnx'), f'{tmp}/model.onnx')
-        quantize_static(f'{tmp}/model.onnx', str(d/'model.int8.onnx'), Calibration(), quant_format=QuantFormat.QDQ, per_channel=True,
-                        activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8)
+    root = logging.getLogger(); level = root.level
+    root.setLevel(logging.ERROR)  # the quantizer logs a line per skipped tensor on the root logger; the caller's level is restored after
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            quant_pre_process(str(d/'model.onnx'), f'{tmp}/model.onnx')
+            quantize_static(f'{tmp}/model.onnx', str(d/'model.int8.onnx'), Calibration(), quant_format=QuantFormat.QDQ, per_channel=True,
+                            activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8)
+    finally: root.setLevel(level)
     return d/'model.int8.onnx'
 
 # %% ../nbs/03_inference.ipynb #c037
