@@ -1,5 +1,6 @@
 # Two commands set everything up from a fresh clone (see README):
-#   make demo   install, then run the main job: read, train, report, and serve the model in the demo (DATA=/path/to/stanford-cars to use your copy)
+#   make demo   install, then serve the model shipped with the package in the demo; with DATA=/path/to/stanford-cars, train on that copy
+#               first (the recipe that fits the hardware; WEIGHTS=file for offline ImageNet weights) and serve the result
 #   make test   install, then run every notebook as a test
 # Both create .venv when it is missing. TORCH names the torch build: the default is the CPU/CUDA wheel
 # pair these machines hold on disk; use e.g. TORCH="torch torchvision" to let pip choose for your machine.
@@ -8,6 +9,7 @@ TORCH  ?= torch==2.14.1 torchvision==0.29.1
 VENV   := .venv
 BIN    := $(VENV)/bin
 DATA   ?=
+WEIGHTS ?=
 
 .PHONY: install demo test export check clean
 
@@ -22,13 +24,19 @@ $(VENV)/.installed: $(BIN)/python pyproject.toml
 
 install: $(VENV)/.installed
 
-# The main job: read the data, train with lr_find-driven fine-tuning, report, then serve the model just trained in the
-# Gradio demo (http://127.0.0.1:7860, or PORT=...) until Ctrl-C. With no DATA it tries fastai's download and, offline,
-# trains on a tiny synthetic sample instead. ARGS passes more options to `car-classifier train`.
+# The main job: serve a real car classifier in the Gradio demo (http://127.0.0.1:7860, or PORT=...) until Ctrl-C.
+# With no DATA it serves the model shipped inside the package at once: no data, no network. With DATA it reads that copy of
+# Stanford Cars, trains on it with lr_find-driven fine-tuning (the recipe chosen by hardware; ARGS passes more options to
+# `car-classifier train`, e.g. ARGS="--budget 60"), evaluates it on the test split, then serves it.
 demo: install
-	$(BIN)/car-classifier data $(if $(DATA),"$(DATA)",--fallback-sample)
-	$(BIN)/car-classifier train $(if $(DATA),--data "$(DATA)",--fallback-sample) --out runs/demo $(ARGS)
+ifeq ($(strip $(DATA)),)
+	$(BIN)/car-classifier demo $(if $(PORT),--port $(PORT))
+else
+	$(BIN)/car-classifier data "$(DATA)"
+	$(BIN)/car-classifier train --data "$(DATA)" --out runs/demo $(if $(WEIGHTS),--weights "$(WEIGHTS)") $(ARGS)
+	-$(BIN)/car-classifier evaluate --model runs/demo --data "$(DATA)" --out runs/demo/report
 	$(BIN)/car-classifier demo --model runs/demo $(if $(PORT),--port $(PORT))
+endif
 
 test: install
 	$(BIN)/python -m pytest

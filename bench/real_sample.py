@@ -1,31 +1,32 @@
-"""Real photos, same epoch budget: the project's recipe against fastai's plain `vision_learner(...).fine_tune(n)`.
+"""Real photos, same epoch budget: the project's `cpu` recipe against fastai's plain `vision_learner(...).fine_tune(n)`.
 
-usage: python bench/real_sample.py DATA WEIGHTS [--epochs 4] [--freeze-epochs 1] [--size 224] [--bs 16]
-  DATA     a folder-per-class dataset with train/ and test/ (e.g. ../shared/data/cars-sample)
+usage: python bench/real_sample.py DATA WEIGHTS [--epochs 4] [--freeze-epochs 1] [--size 224] [--bs 32] [--classes N] [--skip-classes K]
+  DATA     any Stanford Cars layout `cars_dataframe` reads, with a labelled test split (e.g. ../shared/data/cars-sample)
   WEIGHTS  ImageNet weights of timm's efficientnet_lite0 as .safetensors (e.g. ../shared/weights/efficientnet_lite0_in1k.safetensors)
+  --classes N, --skip-classes K   keep every K-th class (K=2 with an offset of 1 gives the half the recipe was not tuned on), at most N
 
 Both models start from the same weights and the same train/validation split, train for freeze_epochs + epochs epochs on the CPU,
-and are scored on the dataset's test split. The project's recipe (`recipe('cpu')`) adds presizing with squish, batch augmentation,
-label smoothing and learning rates found by lr_find (its mock-training passes are extra mini-batches, not epochs), as the recipe sets them; the baseline
-is fastai's default fine_tune (base_lr 2e-3) with Resize(size) and no augmentation."""
+and are scored once on the dataset's test split. The project's side is exactly what `car-classifier train --recipe cpu` runs
+(`cli.fit_recipe`): channels-last batches, batch augmentation with random crops and zoom-out, progressive resizing from the
+recipe's `min_size` to `--size`, label smoothing, and learning rates from lr_find (valley; the unfrozen phase at slice(lr/div, lr)).
+The baseline is fastai's default: Resize(size) items, no augmentation, fine_tune(epochs, base_lr=2e-3)."""
 import argparse, json, tempfile, time, warnings
 from pathlib import Path
 warnings.filterwarnings('ignore')
 from fastai.vision.all import DataBlock, ImageBlock, CategoryBlock, ColReader, ColSplitter, Resize, accuracy, vision_learner, set_seed
-from car_classifier.data import cars_dataframe, cars_dataloaders, stratified_valid
-from car_classifier.learner import cars_learner, fine_tune_with_lr_find, recipe
+from car_classifier.data import cars_dataframe, stratified_valid
+from car_classifier.learner import recipe
+from car_classifier.cli import fit_recipe
 
 def test_accuracy(learn, test_df) -> float:
     "Top-1 accuracy of `learn` on the labelled rows of `test_df`, with the validation transforms."
     dl = learn.dls.test_dl(test_df, with_labels=True)
     return float(learn.validate(dl=dl)[1])
 
-def project(df, weights, size, bs, freeze_epochs, epochs, seed, aug=None):
-    r = recipe('cpu', size=size, bs=bs, freeze_epochs=freeze_epochs, epochs=epochs, aug=aug)
-    dls = cars_dataloaders(df, size=r['size'], bs=r['bs'], aug=r['aug'], seed=seed, num_workers=0)
-    learn = cars_learner(dls, r['arch'], weights=weights, label_smoothing=r['label_smoothing'], seed=seed, path=Path(tempfile.mkdtemp()))
-    record = fine_tune_with_lr_find(learn, r['freeze_epochs'], r['epochs'], r['suggest'], r['div'], r['lr_find_iters'])
-    return learn, dls.test_df, [p['lr'] for p in record['phases']]
+def project(df, weights, size, bs, freeze_epochs, epochs, seed):
+    r = recipe('cpu', size=size, bs=bs, freeze_epochs=freeze_epochs, epochs=epochs)
+    learn, record = fit_recipe(df, r, weights, seed, num_workers=0, path=Path(tempfile.mkdtemp()))
+    return learn, learn.dls.test_df, [p['lr'] for p in record['phases']]
 
 def plain_fastai(df, weights, size, bs, freeze_epochs, epochs, seed):
     set_seed(seed, reproducible=True)
@@ -42,20 +43,24 @@ def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument('data'); p.add_argument('weights')
     p.add_argument('--epochs', type=int, default=4); p.add_argument('--freeze-epochs', type=int, default=1)
-    p.add_argument('--size', type=int, default=224); p.add_argument('--bs', type=int, default=16); p.add_argument('--seed', type=int, default=42)
-    p.add_argument('--aug', action=argparse.BooleanOptionalAction, default=None, help="override the recipe's batch augmentation")
+    p.add_argument('--size', type=int, default=224); p.add_argument('--bs', type=int, default=32); p.add_argument('--seed', type=int, default=42)
+    p.add_argument('--classes', type=int, help='keep at most this many classes'); p.add_argument('--skip-classes', type=int, default=1)
+    p.add_argument('--offset', type=int, default=0, help='first class kept, with --skip-classes')
     a = p.parse_args()
     df = cars_dataframe(a.data)
+    keep = sorted(df.label.dropna().unique())[a.offset::a.skip_classes][:a.classes]
+    df = df[df.label.isin(keep)].reset_index(drop=True)
     args = (df, a.weights, a.size, a.bs, a.freeze_epochs, a.epochs, a.seed)
     t = time.time(); base, base_test = plain_fastai(*args); t_base = time.time() - t
-    t = time.time(); ours, ours_test, lrs = project(*args, aug=a.aug); t_ours = time.time() - t
+    t = time.time(); ours, ours_test, lrs = project(*args); t_ours = time.time() - t
     acc_base, acc_ours = test_accuracy(base, base_test), test_accuracy(ours, ours_test)
     res = dict(n_train=int((~df.is_test).sum()), n_test=int(df.is_test.sum()), n_classes=int(df.label.nunique()), epochs=a.freeze_epochs + a.epochs,
                plain_fine_tune_test_acc=round(acc_base, 4), project_recipe_test_acc=round(acc_ours, 4), difference=round(acc_ours - acc_base, 4),
                project_lrs=lrs, plain_seconds=round(t_base), project_seconds=round(t_ours))
-    print(f"\nplain fastai fine_tune, no augmentation : {acc_base:.2%} test accuracy ({t_base:.0f} s)")
+    print(f"\n{res['n_classes']} classes, {res['n_train']} train / {res['n_test']} test photos, {a.freeze_epochs}+{a.epochs} epochs each, {a.size} px")
+    print(f"plain fastai fine_tune, no augmentation : {acc_base:.2%} test accuracy ({t_base:.0f} s)")
     print(f"car_classifier recipe ('cpu')           : {acc_ours:.2%} test accuracy ({t_ours:.0f} s)")
-    print(f"difference                              : {acc_ours - acc_base:+.2%} ({a.freeze_epochs}+{a.epochs} epochs each)")
+    print(f"difference                              : {acc_ours - acc_base:+.2%}")
     print(json.dumps(res))
 
 if __name__ == '__main__': main()

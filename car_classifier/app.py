@@ -151,13 +151,14 @@ if __name__ == '__main__':
     launch_demo(demo)
 '''
 
-def write_space(model:str|Path, dest:str|Path, examples:list=(), title:str="Which car is this?", int8:bool=False) -> Path:
-    "Write a Hugging Face Space into `dest` for the model folder (or Hub id) `model`; `int8` serves its 8-bit network."
+def write_space(model:str|Path, dest:str|Path, examples:list=(), title:str="Which car is this?", int8:bool|None=None) -> Path:
+    "Write a Hugging Face Space into `dest` for the model folder (or Hub id) `model`; `int8` serves its 8-bit network (None: as its config says)."
     dest, src = Path(dest), Path(model)
     if dest.exists() and any(dest.iterdir()): raise FileExistsError(f"{dest} is not empty: choose a new folder for the Space")
     local = src.is_dir()
-    onnx = 'model.int8.onnx' if int8 else 'model.onnx'
-    if local and not (src/onnx).exists(): raise FileNotFoundError(f"{src/onnx} not found: the Space serves through ONNX Runtime; run `car-classifier export --model {src}{' --int8 DATA' if int8 else ''}` first")
+    use_int8 = ClassifierConfig.from_json(src/'config.json').int8 if local and int8 is None and (src/'config.json').exists() else bool(int8)
+    onnx = 'model.int8.onnx' if use_int8 else 'model.onnx'
+    if local and not (src/onnx).exists(): raise FileNotFoundError(f"{src/onnx} not found: the Space serves through ONNX Runtime; run `car-classifier export --model {src}{' --int8 DATA' if use_int8 else ''}` first")
     (dest/'car_classifier').mkdir(parents=True); (dest/'examples').mkdir()
     pkg = Path(car_classifier.__file__).parent
     for f in SPACE_MODULES: shutil.copy(pkg/f, dest/'car_classifier'/f)
@@ -166,7 +167,7 @@ def write_space(model:str|Path, dest:str|Path, examples:list=(), title:str="Whic
         for f in MODEL_FILES:
             if (src/f).exists(): shutil.copy(src/f, dest/'model'/f)
     for i, e in enumerate(examples): shutil.copy(e, dest/'examples'/f"{i:02d}{Path(e).suffix.lower()}")
-    (dest/'app.py').write_text(SPACE_APP.format(model="HERE/'model'" if local else repr(str(model)), title=title, int8=int8))
+    (dest/'app.py').write_text(SPACE_APP.format(model="HERE/'model'" if local else repr(str(model)), title=title, int8=int8 if not local else use_int8))
     (dest/'requirements.txt').write_text(space_requirements())
     cfg = ClassifierConfig.from_json(src/'config.json') if local else None
     (dest/'README.md').write_text(space_readme(title, cfg.arch, len(cfg.classes)) if cfg else space_readme(title, str(model)))

@@ -10,19 +10,25 @@ import argparse, json, shutil, sys, tempfile, time, warnings
 from pathlib import Path
 
 import numpy as np
+from typing import TYPE_CHECKING
+if TYPE_CHECKING: from huggingface_hub import ModelCard
+from .core import official_name
 from .data import IMAGE_SUFFIXES, cars_dataframe, cars_dataloaders, cars_summary, make_tiny_cars
-from .learner import RECIPES, cars_learner, fine_tune_with_lr_find, plot_training, recipe, setup_distributed, teardown_distributed, training_cbs
+from .learner import (RECIPES, cars_learner, fine_tune_with_lr_find, hardware_recipe, plan_epochs, plot_training, recipe, setup_distributed,
+                                   teardown_distributed, training_cbs)
 from .interpret import evaluate, plot_grad_cam, write_report
-from .inference import BACKENDS, CarClassifier, open_image, quantize_onnx, save_classifier
+from .inference import BACKENDS, ClassifierConfig, CarClassifier, open_image, packaged_model_dir, quantize_onnx, save_classifier
 import matplotlib.pyplot as plt
 import pandas as pd
 from fastai.torch_core import rank_distrib
 
 # %% auto #0
-__all__ = ['COMPARISONS', 'sample_path', 'data_command', 'fit_recipe', 'save_examples', 'train_command', 'predict_command',
-           'add_serving_options', 'add_predict_parser', 'export_command', 'grad_cam_figure', 'evaluate_command',
-           'compare_configs', 'compare_command', 'add_evaluate_parsers', 'example_images', 'demo_command',
-           'space_command', 'add_demo_parsers', 'add_train_parser', 'cli_parser', 'main']
+__all__ = ['COMPARISONS', 'METRIC_NAMES', 'SHIPPED_FILES', 'sample_path', 'data_command', 'fit_recipe', 'budget_plan',
+           'save_examples', 'example_label', 'train_command', 'predict_command', 'add_serving_options',
+           'add_predict_parser', 'export_command', 'grad_cam_figure', 'evaluate_command', 'compare_configs',
+           'compare_command', 'add_evaluate_parsers', 'example_images', 'demo_command', 'space_command',
+           'add_demo_parsers', 'model_card', 'package_model', 'shipped_summary', 'package_command',
+           'add_package_parser', 'add_train_parser', 'cli_parser', 'main']
 
 # %% ../nbs/05_cli.ipynb #c006
 def sample_path() -> Path:
@@ -60,34 +66,60 @@ def _report(record:dict) -> dict:
     return dict(zip(last['metric_names'], last['values'][-1])) if last.get('values') else {}
 
 # %% ../nbs/05_cli.ipynb #c010
-def fit_recipe(df, r:dict, weights=None, seed:int=42, valid_pct:float=0.2, num_workers:int|None=None, path='.', resume:bool=False, cbs=None):
-    "Build the DataLoaders and learner the recipe `r` describes, train them with `fine_tune_with_lr_find`; return (learner, record)."
-    load = dict(valid_pct=valid_pct, seed=seed, bs=r['bs'], crop=r['crop'], aug=r['aug'], num_workers=num_workers)
+def fit_recipe(df, r:dict, weights=None, seed:int=42, valid_pct:float=0.2, num_workers:int|None=None, path='.', resume:bool=False, cbs=None,
+               budget:float|None=None, say=None, max_epochs:int|None=None):
+    "Build the DataLoaders and learner the recipe `r` describes (epochs sized to `budget` minutes, at most `max_epochs`), train them; return (learner, record)."
+    load = dict(valid_pct=valid_pct, seed=seed, bs=r['bs'], crop=r['crop'], aug=r['aug'], num_workers=num_workers, item_size=r['item_size'],
+                min_scale=r['min_scale'], min_zoom=r['min_zoom'], valid_pad=r['valid_pad'])
     dls = cars_dataloaders(df, size=r['size'], **load)
-    frozen_dls = cars_dataloaders(df, size=r['freeze_size'], **load) if r['freeze_size'] else None
     learn = cars_learner(dls, r['arch'], pretrained=r['pretrained'], weights=weights, label_smoothing=r['label_smoothing'], mixup=r['mixup'], seed=seed, path=path)
-    return learn, fine_tune_with_lr_find(learn, r['freeze_epochs'], r['epochs'], r['suggest'], r['div'], r['lr_find_iters'], frozen_dls, resume=resume, cbs=cbs)
+    plan = budget_plan(learn, r, budget, resume, say, max_epochs or 100) if budget else None
+    if plan: r.update(freeze_epochs=plan['freeze_epochs'], epochs=plan['epochs'])
+    record = fine_tune_with_lr_find(learn, r['freeze_epochs'], r['epochs'], r['suggest'], r['div'], r['lr_find_iters'], r['freeze_size'], r['min_size'],
+                                    resume=resume, cbs=cbs)
+    return learn, {**record, **({'budget': plan} if plan else {})}
+
+def budget_plan(learn, r:dict, minutes:float, resume:bool=False, say=None, max_epochs:int=100) -> dict:
+    "The epochs of `r` that fit in `minutes` (`plan_epochs`), kept in `budget.json` so that `--resume` continues the same plan."
+    f = Path(learn.path)/'budget.json'
+    if resume and f.exists(): return json.loads(f.read_text())
+    plan = plan_epochs(learn, minutes, r['freeze_epochs'], r['freeze_size'], r['min_size'], r['lr_find_iters'], max_epochs)
+    Path(learn.path).mkdir(parents=True, exist_ok=True); f.write_text(json.dumps(plan, indent=1))
+    if say: say(f"Budget {minutes:g} min: measured {plan['images_per_second']} training images/s by size, so {plan['freeze_epochs']} frozen + "
+                f"{plan['epochs']} unfrozen epochs, expected to take {plan['estimate_minutes']:g} min")
+    return plan
 
 # %% ../nbs/05_cli.ipynb #c011
 def save_examples(df, dest:Path, n:int=6) -> list:
-    "Copy up to `n` test images (one per class, or training images when there is no test split) into `dest`, for the demo."
+    "Copy up to `n` test images (of classes spread over the list, or training images when there is no test split) into `dest`, named by class."
     rows = df[df.is_test & df.label.notna()] if (df.is_test & df.label.notna()).any() else df
-    picked = rows.drop_duplicates('label').sort_values('label').fname[:n]
+    per_class = rows.drop_duplicates('label').sort_values('label').reset_index(drop=True)
+    picked = per_class.iloc[np.unique(np.linspace(0, len(per_class) - 1, min(n, len(per_class))).round().astype(int))]
     dest.mkdir(parents=True, exist_ok=True)
-    return [Path(shutil.copy(f, dest/f"{i:02d}_{Path(f).name}")) for i, f in enumerate(picked)]
+    return [Path(shutil.copy(r.fname, dest/f"{i:02d}_{r.label.replace('/', '-')}{Path(r.fname).suffix.lower()}")) for i, r in enumerate(picked.itertuples())]
+
+def example_label(path:str|Path) -> str:
+    "The class an example photo written by `save_examples` shows, read from its name."
+    return official_name(Path(path).stem.split('_', 1)[1])
 
 def train_command(args) -> int:
     "Train on `args.data` with the recipe and the options given, and write the model and its record into `args.out`."
     setup_distributed()
+    started, say = time.time(), (lambda s: print(s, file=sys.stderr, flush=True)) if rank_distrib() == 0 else (lambda s: None)
     df, is_sample = _train_data(args)
     fields = {k: getattr(args, k) for k in RECIPES['default'] if hasattr(args, k)}
-    r = recipe(args.recipe or ('sample' if is_sample else 'default'), **fields, pretrained=False if args.no_pretrained else None)
+    name = args.recipe or ('sample' if is_sample else None)
+    if name is None:
+        name, why = hardware_recipe()
+        say(f"Recipe: {name}, because {why} (choose another with --recipe)")
+    r = recipe(name, **fields, pretrained=False if args.no_pretrained else None)
     out = Path(args.out)
-    learn, record = fit_recipe(df, r, args.weights, args.seed, args.valid_pct, args.num_workers, out, args.resume, training_cbs(patience=args.patience))
+    learn, record = fit_recipe(df, r, args.weights, args.seed, args.valid_pct, args.num_workers, out, args.resume, training_cbs(patience=args.patience),
+                               budget=args.budget, say=say, max_epochs=args.epochs)
     if rank_distrib() == 0:
         save_classifier(learn, out)
         save_examples(df, out/'examples')
-        (out/'record.json').write_text(json.dumps(dict(recipe=r, **record), indent=1))
+        (out/'record.json').write_text(json.dumps(dict(recipe=dict(r, name=name), **record, minutes=round((time.time() - started) / 60, 1)), indent=1))
         plot_training(record).savefig(out/'training.png', dpi=80)
         print(json.dumps(dict(out=str(out), **_report(record))))
     teardown_distributed()
@@ -96,7 +128,7 @@ def train_command(args) -> int:
 # %% ../nbs/05_cli.ipynb #c013
 def predict_command(args) -> int:
     "Print the top-k guesses for each image; one error line per bad image, exit status 1 if any failed."
-    clf, failed = CarClassifier.from_pretrained(args.model, backend=args.backend, int8=args.int8), 0
+    clf, failed = CarClassifier.from_pretrained(args.model, backend=args.backend, int8=args.int8 or None), 0
     for image in args.images:
         try: pred = clf.predict(image, k=args.k)
         except (ValueError, OSError) as e:
@@ -116,7 +148,7 @@ def add_predict_parser(sub):
     "The `predict` and `export` subcommands."
     predict = sub.add_parser('predict', help='recognise the car in each image')
     predict.add_argument('images', nargs='+', help='image files (JPEG, PNG, WebP...)')
-    predict.add_argument('--model', required=True, help='folder written by train (config.json, model.safetensors) or a Hub id')
+    predict.add_argument('--model', help='folder written by train (config.json, model.onnx or model.safetensors) or a Hub id (default: the shipped model)')
     predict.add_argument('-k', type=int, default=5, help='how many guesses per image')
     predict.add_argument('--json', action='store_true', help='one JSON object per image')
     add_serving_options(predict)
@@ -146,7 +178,7 @@ def grad_cam_figure(clf:CarClassifier, fnames:list, save):
 
 def evaluate_command(args) -> int:
     "Evaluate `args.model` on the test split of `args.data`; write metrics, per-class report and figures into `args.out`."
-    clf, df = CarClassifier.from_pretrained(args.model, backend=args.backend), cars_dataframe(args.data)
+    clf, df = CarClassifier.from_pretrained(args.model, backend=args.backend, int8=args.int8 or None), cars_dataframe(args.data)
     test = df[df.is_test & df.label.notna()]
     if test.empty: raise ValueError(f"{args.data} has no labelled test images (see `car-classifier data {args.data}`)")
     res = evaluate(clf, test, tta=args.tta)
@@ -199,7 +231,7 @@ def add_evaluate_parsers(sub):
     ev.add_argument('--data', required=True, help='folder (or CSV) holding the dataset')
     ev.add_argument('--out', required=True, help='folder for metrics.json, per_class.csv and the figures')
     ev.add_argument('--tta', action='store_true', help='also score with test-time augmentation (image and its mirror)')
-    add_serving_options(ev, int8=False)
+    add_serving_options(ev)
     ev.set_defaults(run=evaluate_command)
     cmp = sub.add_parser('compare', help='train several configurations and print one table')
     cmp.add_argument('--data'); cmp.add_argument('--sample', action='store_true'); cmp.add_argument('--fallback-sample', action='store_true')
@@ -210,9 +242,9 @@ def add_evaluate_parsers(sub):
     cmp.set_defaults(run=compare_command)
 
 # %% ../nbs/05_cli.ipynb #c020b
-def example_images(given:list|None, model:str, n:int=6) -> list:
+def example_images(given:list|None, model:str|None, n:int=6) -> list:
     "Example images for the demo: the files given (or the images in the folders given), else those in the model folder's `examples/`."
-    paths = [Path(p) for p in given] if given else [Path(model)/'examples']
+    paths = [Path(p) for p in given] if given else [(packaged_model_dir() if model is None else Path(model))/'examples']
     found = []
     for p in paths:
         if p.is_dir(): found += sorted(f for f in p.rglob('*') if f.suffix.lower() in IMAGE_SUFFIXES)
@@ -223,28 +255,28 @@ def example_images(given:list|None, model:str, n:int=6) -> list:
 def demo_command(args) -> int:
     "Serve the demo of `args.model` until interrupted."
     from car_classifier.app import build_demo, launch_demo  # Gradio is imported only here
-    clf = CarClassifier.from_pretrained(args.model, backend=args.backend, int8=args.int8)
+    clf = CarClassifier.from_pretrained(args.model, backend=args.backend, int8=args.int8 or None)
+    if args.model is None: print(f"Serving the model shipped with car_classifier ({shipped_summary()}); --model DIR serves another", file=sys.stderr, flush=True)
     launch_demo(build_demo(clf, examples=example_images(args.examples, args.model), title=args.title), port=args.port, host=args.host)
     return 0
 
 def space_command(args) -> int:
     "Write the Hugging Face Space of `args.model` into `args.out`."
     from car_classifier.app import write_space
-    dest = write_space(args.model, args.out, examples=example_images(args.examples, args.model), title=args.title, int8=args.int8)
+    dest = write_space(packaged_model_dir() if args.model is None else args.model, args.out, examples=example_images(args.examples, args.model), title=args.title, int8=args.int8 or None)
     print(f"Space written to {dest}. Try it: cd {dest} && python -m venv .venv && .venv/bin/pip install -r requirements.txt && .venv/bin/python app.py\n"
-          f"Publish it: huggingface-cli upload USER/SPACE_NAME {dest} . --repo-type space")
+          f"Publish it: hf upload USER/SPACE_NAME {dest} . --repo-type space")
     return 0
-
 
 # %% ../nbs/05_cli.ipynb #c020c
 def add_demo_parsers(sub):
     "The `demo` and `space` subcommands."
     demo = sub.add_parser('demo', help='serve the Gradio demo of a saved model')
-    demo.add_argument('--model', required=True, help='folder written by train (or a Hub id)')
+    demo.add_argument('--model', help='folder written by train, or a Hub id (default: the model shipped with the package)')
     demo.add_argument('--port', type=int, help='port (default: $GRADIO_SERVER_PORT, else 7860 or the next free one)')
     demo.add_argument('--host', default='127.0.0.1', help='address to listen on (0.0.0.0: every interface)')
     space = sub.add_parser('space', help='write a Hugging Face Space folder for a saved model')
-    space.add_argument('--model', required=True, help='folder written by train, copied into the Space; or a Hub id, downloaded when the Space starts')
+    space.add_argument('--model', help='folder written by train, copied into the Space; or a Hub id, downloaded when the Space starts (default: the shipped model)')
     space.add_argument('--out', required=True, help='new folder for the Space')
     for p in (demo, space):
         p.add_argument('--examples', nargs='*', help="example images, or folders of them (default: the model's examples/)")
@@ -252,6 +284,97 @@ def add_demo_parsers(sub):
     add_serving_options(demo); add_serving_options(space, backend=False)  # a Space always serves through ONNX Runtime
     demo.set_defaults(run=demo_command); space.set_defaults(run=space_command)
 
+# %% ../nbs/05_cli.ipynb #c020e
+METRIC_NAMES = dict(top1='top-1 accuracy', top5='top-5 accuracy', make_accuracy='make accuracy', macro_f1='macro F1')
+
+def model_card(cfg:ClassifierConfig, metrics:dict, record:dict|None=None, command:str='', notes:str='') -> ModelCard:
+    "A Hugging Face model card for a car classifier: metadata with the measured test `metrics`, and a body saying how it was made."
+    from huggingface_hub import EvalResult, ModelCard, ModelCardData
+    results = [EvalResult(task_type='image-classification', task_name='Image Classification', dataset_type='stanford_cars', dataset_name='Stanford Cars',
+                          dataset_split='test', metric_type='accuracy' if k != 'macro_f1' else 'f1', metric_name=f"{METRIC_NAMES[k]}{' (TTA)' if tta else ''}",
+                          metric_value=round(metrics[k + tta], 4))
+               for tta in ('', '_tta') for k in METRIC_NAMES if k + tta in metrics]
+    data = ModelCardData(library_name='onnx', license='apache-2.0', datasets=['stanford_cars'], metrics=['accuracy', 'f1'], pipeline_tag='image-classification',
+                         tags=['image-classification', 'fastai', 'timm', 'onnx', 'stanford-cars', 'car_classifier'], model_name=f'car_classifier {cfg.arch}',
+                         eval_results=results)
+    rows = '\n'.join(f"| {METRIC_NAMES[k]} | {metrics[k]:.1%} | {metrics.get(k + '_tta', float('nan')):.1%} |" for k in METRIC_NAMES if k in metrics)
+    minutes = f"{record['minutes']:g} minutes" if record and 'minutes' in record else 'an unrecorded time'
+    body = f"""
+# car_classifier: {cfg.arch}, {len(cfg.classes)} Stanford Cars classes
+
+Recognises the make, model and year of a car in a photo: {len(cfg.classes)} classes of [Stanford Cars](https://ai.stanford.edu/~jkrause/cars/car_dataset.html).
+Trained by [car_classifier](https://github.com/car-classifier/car_classifier) {cfg.car_classifier_version} on 2 CPU cores in {minutes}, from ImageNet weights.
+
+## Official test split ({metrics.get('n_images', '?')} images){', served in 8 bits' if cfg.int8 else ''}
+
+| metric | plain | with TTA (image and mirror) |
+|---|---|---|
+{rows}
+
+Below a top probability of {cfg.unknown_threshold:.2f} the answer is "not a known car".{notes}
+
+## Use
+
+```python
+from car_classifier.inference import CarClassifier
+clf = CarClassifier.from_pretrained()   # the model shipped with the package; or a folder, or a Hub id
+print(clf.predict('car.jpg'))
+```
+
+Files: `{'model.int8.onnx` (the network in 8 bits' if cfg.int8 else 'model.onnx` (the network'}, for ONNX Runtime: no PyTorch needed), `config.json` (classes, preprocessing), `head.safetensors` (the head's weights, for Grad-CAM).
+Reproduce: `{command}`.
+
+## Limits
+
+Trained on Stanford Cars crops (cars of 2012 and before, mostly US models), for research and evaluation: the dataset's terms apply. Whole-scene photos,
+unusual angles and cars outside the 196 classes get lower or wrong answers.
+"""
+    return ModelCard.from_template(data, template_str='---\n{{ card_data }}\n---\n' + body)
+
+# %% ../nbs/05_cli.ipynb #c020f
+SHIPPED_FILES = ('config.json', 'record.json', 'history.csv', 'training.png')
+
+def package_model(model:str|Path, report:str|Path, dest:str|Path, int8:bool=False, command:str='', notes:str='') -> Path:
+    "Copy what serving needs from the trained `model` folder and the `evaluate` `report` into `dest` (emptied first), with a model card; `int8`: ship and serve the 8-bit network."
+    from safetensors import safe_open
+    from safetensors.numpy import save_file
+    model, report, dest = Path(model), Path(report), Path(dest)
+    if not (report/'metrics.json').exists(): raise FileNotFoundError(f"{report/'metrics.json'} not found: run `car-classifier evaluate --model {model} --tta --out {report}` first")
+    if dest.exists(): shutil.rmtree(dest)
+    (dest/'examples').mkdir(parents=True)
+    for f in SHIPPED_FILES + ('model.int8.onnx' if int8 else 'model.onnx',):
+        if not (model/f).exists(): raise FileNotFoundError(f"{model/f} not found: is {model} a folder written by `car-classifier train`?")
+        shutil.copy(model/f, dest/f)
+    with safe_open(model/'model.safetensors', framework='numpy') as f:  # the head only, in float16: half the bytes, and Grad-CAM needs no more
+        save_file({k: f.get_tensor(k).astype(np.float16) for k in f.keys() if k.startswith('1.') and not k.endswith('num_batches_tracked')}, dest/'head.safetensors')
+    for e in example_images(None, model): shutil.copy(e, dest/'examples'/e.name)
+    shutil.copy(report/'metrics.json', dest/'metrics.json')
+    cfg, metrics = ClassifierConfig.from_json(dest/'config.json'), json.loads((report/'metrics.json').read_text())
+    if int8: cfg.int8 = True; cfg.to_json(dest/'config.json')
+    model_card(cfg, metrics, json.loads((dest/'record.json').read_text()), command, notes).save(dest/'README.md')
+    return dest
+
+def shipped_summary(d:Path|None=None) -> str:
+    "One line on the shipped model: architecture, classes and official top-1."
+    d = d or packaged_model_dir()
+    cfg, m = ClassifierConfig.from_json(d/'config.json'), json.loads((d/'metrics.json').read_text()) if (d/'metrics.json').exists() else {}
+    return f"{cfg.arch}, {len(cfg.classes)} classes" + (f", top-1 {m['top1']:.1%} on the official test split" if 'top1' in m else '')
+
+def package_command(args) -> int:
+    "Write the shipped model folder from a trained model and its evaluation report."
+    print(package_model(args.model, args.report, args.out, int8=args.int8, command=args.command or '', notes=args.notes))
+    return 0
+
+def add_package_parser(sub):
+    "The `package` subcommand."
+    p = sub.add_parser('package', help='write the folder of the model shipped with the package (or pushed to the Hub), with its model card')
+    p.add_argument('--model', required=True, help='folder written by train')
+    p.add_argument('--report', required=True, help='folder written by evaluate --tta (metrics.json)')
+    p.add_argument('--out', default=str(packaged_model_dir()), help='destination (default: the package\'s own model folder)')
+    p.add_argument('--int8', action='store_true', help='ship model.int8.onnx instead of model.onnx, served by default (when its accuracy is within a point)')
+    p.add_argument('--command', help='the command that trained the model, quoted in the model card')
+    p.add_argument('--notes', default='', help='Markdown added to the model card after the results')
+    p.set_defaults(run=package_command)
 
 # %% ../nbs/05_cli.ipynb #c022
 def add_train_parser(sub):
@@ -261,11 +384,12 @@ def add_train_parser(sub):
     train.add_argument('--sample', action='store_true', help='train on a tiny synthetic dataset')
     train.add_argument('--fallback-sample', action='store_true', help='train on the tiny synthetic dataset when the data cannot be found or downloaded')
     train.add_argument('--out', required=True, help='folder for the model, its record and checkpoints')
-    train.add_argument('--recipe', choices=list(RECIPES), help='starting configuration (default: default, or sample for the tiny sample)')
+    train.add_argument('--recipe', choices=list(RECIPES), help='starting configuration (default: by hardware, default on a CUDA GPU and cpu otherwise; sample for the tiny sample)')
     train.add_argument('--arch', help='torchvision ResNet name or any timm model name')
     train.add_argument('--weights', help='local file of pretrained weights (.safetensors or .pth)')
     train.add_argument('--no-pretrained', action='store_true', help='start from random weights')
     for flag, kind, text in (('size', int, 'image side in pixels'), ('freeze-size', int, 'image side in the frozen phase (progressive resizing)'),
+                             ('min-size', int, 'first image side of the unfrozen phase (progressive resizing up to --size)'),
                              ('freeze-epochs', int, 'epochs with the body frozen'), ('epochs', int, 'epochs unfrozen'), ('bs', int, 'batch size'),
                              ('label-smoothing', float, 'label smoothing (0: off)'), ('mixup', float, 'MixUp alpha (0: off)'),
                              ('div', float, 'unfrozen learning rates: slice(lr/div, lr)'), ('lr-find-iters', int, 'mini-batches per lr_find')):
@@ -276,6 +400,7 @@ def add_train_parser(sub):
     train.add_argument('--seed', type=int, default=42, help='random seed')
     train.add_argument('--patience', type=int, help='stop after this many epochs without better accuracy')
     train.add_argument('--num-workers', type=int, help='DataLoader worker processes')
+    train.add_argument('--budget', type=float, metavar='MINUTES', help='size the epochs so that the whole run ends within this many minutes (--epochs then caps them)')
     train.add_argument('--resume', action='store_true', help='continue from the last checkpoint in --out')
     train.set_defaults(run=train_command)
 
@@ -294,6 +419,7 @@ def cli_parser() -> argparse.ArgumentParser:
     add_predict_parser(sub)
     add_evaluate_parsers(sub)
     add_demo_parsers(sub)
+    add_package_parser(sub)
     return parser
 
 # %% ../nbs/05_cli.ipynb #c024

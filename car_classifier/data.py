@@ -31,7 +31,7 @@ __all__ = ['LAYOUT_WRITERS', 'CARS_COLUMNS', 'IMAGE_SUFFIXES', 'CSV_COLUMNS', 'L
            'mat_class_names', 'draw_car', 'mat_struct', 'mat_cell', 'make_tiny_cars', 'find_under', 'image_folder',
            'CarsDataWarning', 'read_official', 'read_all_in_one', 'read_folders', 'read_csv', 'detect_layout',
            'image_problem', 'drop_bad_images', 'cars_path', 'cars_dataframe', 'cars_summary', 'crop_to_box',
-           'CarImageLoader', 'stratified_valid', 'cars_datablock', 'cars_dataloaders']
+           'loosen_frame', 'CarImageLoader', 'stratified_valid', 'cars_datablock', 'cars_dataloaders']
 
 # %% ../nbs/00_data.ipynb #c008
 def read_mat(path:Path, key:str) -> np.ndarray:
@@ -383,13 +383,21 @@ def crop_to_box(img:Image.Image, box, margin:int=16) -> Image.Image:
     x1, y1, x2, y2 = (int(v) for v in box)
     return img.crop((max(0, x1 - 1 - margin), max(0, y1 - 1 - margin), min(img.width, x2 + margin), min(img.height, y2 + margin)))
 
+def loosen_frame(img:Image.Image, pad:float) -> Image.Image:
+    "`img` with `pad` of its width and height added on each side, mirrored from the edges: a tight crop made to look like a looser photo."
+    px, py = round(img.width * pad), round(img.height * pad)
+    if not (px or py): return img
+    a = np.asarray(img)
+    return Image.fromarray(np.pad(a, ((py, py), (px, px), (0, 0)), mode='symmetric'))
+
 class CarImageLoader:
-    "Open a row's image as an RGB `PILImage`, cropped to its box plus `margin` when `crop` is set and the box is known."
-    def __init__(self, crop:bool=False, margin:int=16): store_attr()
+    "Open a row's image as an RGB `PILImage`: cropped to its box plus `margin` when `crop` is set, loosened by `valid_pad` on validation rows."
+    def __init__(self, crop:bool=False, margin:int=16, valid_pad:float=0.): store_attr()
     def __call__(self, row) -> PILImage:
         with Image.open(row.fname) as im: img = to_rgb(im)
         box = (row.x1, row.y1, row.x2, row.y2)
         if self.crop and not np.isnan(box).any(): img = crop_to_box(img, box, self.margin)
+        if self.valid_pad and getattr(row, 'is_valid', False): img = loosen_frame(img, self.valid_pad)
         return PILImage.create(img)
 
 # %% ../nbs/00_data.ipynb #c072
@@ -409,12 +417,14 @@ def cars_datablock(
     margin:int=16, # Pixels kept around the box when cropping
     aug:bool=True, # Random crop, flip, rotation, warp and lighting on the training batches
     min_scale:float=0.75, # Smallest share of the item kept by the random crop
+    min_zoom:float=1., # Below 1, training batches are also zoomed out (mirrored padding) down to this scale: looser framing
+    valid_pad:float=0., # Validation images get this share of their size added on each side (mirrored), like a looser photo
     method:str='squish', # How items are resized: 'squish', 'crop' or 'pad'
 ) -> DataBlock:
     "A DataBlock that turns car rows into normalised, presized, augmented image batches with their class."
     item_size = ifnone(item_size, int(size * 460 / 224)) if aug else size
-    batch_tfms = [*(aug_transforms(size=size, min_scale=min_scale) if aug else []), Normalize.from_stats(*imagenet_stats)]
-    return DataBlock(blocks=(TransformBlock(type_tfms=CarImageLoader(crop, margin), batch_tfms=IntToFloatTensor), CategoryBlock),
+    batch_tfms = [*(aug_transforms(size=size, min_scale=min_scale, min_zoom=min_zoom) if aug else []), Normalize.from_stats(*imagenet_stats)]
+    return DataBlock(blocks=(TransformBlock(type_tfms=CarImageLoader(crop, margin, valid_pad), batch_tfms=IntToFloatTensor), CategoryBlock),
                      get_y=ColReader('label'), splitter=ColSplitter('is_valid'),
                      item_tfms=Resize(item_size, method=method), batch_tfms=batch_tfms)
 

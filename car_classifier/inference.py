@@ -8,6 +8,7 @@ Docs: https://car-classifier.github.io/car_classifier/inference.html.md"""
 from __future__ import annotations
 import io, json, math, os
 from dataclasses import asdict, dataclass, field, fields
+from importlib.resources import files
 from pathlib import Path
 
 import numpy as np
@@ -17,10 +18,11 @@ import car_classifier
 from .core import MAX_PIXELS, alone, parse_car_name, to_rgb
 
 # %% auto #0
-__all__ = ['MODEL_FILES', 'BACKENDS', 'ClassifierConfig', 'resize_item', 'area_resize', 'torch_linspace', 'linear_resize',
-           'prepare', 'open_image', 'CarGuess', 'CarPrediction', 'CarClassifier', 'item_arrays', 'inputs', 'forward',
-           'softmax', 'probabilities', 'predict', 'predict_batch', 'unknown_threshold', 'learner_config',
-           'save_classifier', 'quantize_onnx', 'head_gradient', 'head_layers_np', 'grad_cam']
+__all__ = ['MIN_SIDE', 'MODEL_FILES', 'BACKENDS', 'ClassifierConfig', 'resize_item', 'area_resize', 'torch_linspace',
+           'linear_resize', 'prepare', 'open_image', 'check_content', 'CarGuess', 'CarPrediction', 'packaged_model_dir',
+           'CarClassifier', 'item_arrays', 'inputs', 'forward', 'softmax', 'probabilities', 'predict', 'predict_batch',
+           'unknown_threshold', 'learner_config', 'save_classifier', 'quantize_onnx', 'head_gradient', 'head_layers_np',
+           'grad_cam']
 
 # %% ../nbs/03_inference.ipynb #c006
 @dataclass
@@ -38,6 +40,7 @@ class ClassifierConfig:
     cut: int|None = None # where fastai cut a torchvision model into its body
     pool: bool = True # whether the head pools a feature map (False for timm models that pool themselves)
     unknown_threshold: float = 0. # below this top probability the answer is "not a known car"
+    int8: bool = False # serve model.int8.onnx by default (set when its official top-1 is within a point of float32)
     car_classifier_version: str = ''
 
     @classmethod
@@ -137,6 +140,16 @@ def open_image(source, max_pixels:int=MAX_PIXELS, draft:int|None=None) -> Image.
     except Exception as e: raise ValueError(f"The image is {'truncated' if 'truncated' in str(e) else 'corrupt'}: {e}") from None
     return to_rgb(img)
 
+# %% ../nbs/03_inference.ipynb #c019b
+MIN_SIDE = 32  # pixels: below this on either side, nothing can be recognised
+
+def check_content(img:Image.Image, name:str='The image') -> Image.Image:
+    "`img` itself when it can show a car; ValueError when it is too small or a single flat colour."
+    if min(img.size) < MIN_SIDE: raise ValueError(f"{name} is too small to show a car: {img.width}x{img.height} pixels; send a photo of at least {MIN_SIDE} pixels a side")
+    lo, hi = img.convert('L').getextrema()
+    if hi - lo < 8: raise ValueError(f"{name} is blank (a single colour): there is no car in it to recognise")
+    return img
+
 # %% ../nbs/03_inference.ipynb #c021
 @dataclass
 class CarGuess:
@@ -156,11 +169,19 @@ class CarPrediction:
         return f"{self.top.label} ({self.top.probability:.0%})"
 
 # %% ../nbs/03_inference.ipynb #c023
-MODEL_FILES = ('config.json', 'model.safetensors', 'model.onnx', 'model.int8.onnx')  # what a model folder holds
+MODEL_FILES = ('config.json', 'model.safetensors', 'head.safetensors', 'model.onnx', 'model.int8.onnx')  # what a model folder may hold
 BACKENDS = ('auto', 'onnx', 'torch')
 
-def _model_dir(path_or_id:str|Path) -> Path:
-    "A local folder, or the local copy of a Hub repository."
+def packaged_model_dir() -> Path:
+    "The folder of the model shipped inside the package (`car_classifier/model`), used when no model is named."
+    return Path(str(files('car_classifier')/'model'))
+
+def _model_dir(path_or_id:str|Path|None) -> Path:
+    "A local folder, the local copy of a Hub repository, or (for None) the model shipped with the package."
+    if path_or_id is None:
+        d = packaged_model_dir()
+        if not (d/'config.json').exists(): raise FileNotFoundError(f"This installation has no shipped model ({d} is empty): pass a model folder or a Hub id")
+        return d
     p = Path(path_or_id).expanduser()
     if p.is_dir(): return p
     if p.exists() or str(path_or_id).count('/') != 1: raise FileNotFoundError(f"No model folder at {path_or_id}: pass a folder holding config.json and model.onnx or model.safetensors, or a Hub id such as user/cars")
@@ -180,12 +201,13 @@ class CarClassifier:
     def backend(self) -> str: return 'onnx' if self.session is not None else 'torch'
 
     @classmethod
-    def from_pretrained(cls, path_or_id:str|Path, backend:str='auto', threads:int|None=None, fast:bool=False, int8:bool=False) -> CarClassifier:
-        "Load a folder (or Hub id) written by `save_classifier`; `fast` skips fastai's two-step resize, `int8` serves `model.int8.onnx`."
+    def from_pretrained(cls, path_or_id:str|Path|None=None, backend:str='auto', threads:int|None=None, fast:bool=False, int8:bool|None=None) -> CarClassifier:
+        "Load a folder (or Hub id) written by `save_classifier`, or the shipped model when none is named; `int8` serves `model.int8.onnx` (None: as its config says)."
         if backend not in BACKENDS: raise ValueError(f"Unknown backend {backend!r}: use one of {', '.join(map(repr, BACKENDS))}")
         d = _model_dir(path_or_id)
         if not (d/'config.json').exists(): raise FileNotFoundError(f"{d/'config.json'} not found: a model folder holds config.json, model.safetensors and model.onnx (written by save_classifier)")
         cfg = ClassifierConfig.from_json(d/'config.json')
+        int8 = (cfg.int8 and backend != 'torch') if int8 is None else int8  # None: as the model folder says
         if int8:
             session = _onnx_session(d/'model.int8.onnx', threads) if backend != 'torch' else None
             if session is None: raise ValueError(f"int8 serves {d/'model.int8.onnx'} through ONNX Runtime (the onnxruntime package): write it with `car-classifier export --model {d} --int8 DATA`")
@@ -219,9 +241,9 @@ def _torch_network(d:Path, threads:int|None=None):
 
 # %% ../nbs/03_inference.ipynb #c028
 def item_arrays(self:CarClassifier, images:list) -> np.ndarray:
-    "uint8 NHWC array of `images`, opened safely and resized by Pillow to the config's `item_size` (`input_size` when `fast`)."
+    "uint8 NHWC array of `images`, opened and checked safely, resized by Pillow to the config's `item_size` (`input_size` when `fast`)."
     size = self.cfg.input_size if self.fast else self.cfg.item_size
-    return np.stack([np.asarray(resize_item(open_image(im, draft=size if self.fast else None), size, self.cfg.resize_method)) for im in images])
+    return np.stack([np.asarray(resize_item(check_content(open_image(im, draft=size if self.fast else None)), size, self.cfg.resize_method)) for im in images])
 CarClassifier.item_arrays = item_arrays
 
 def inputs(self:CarClassifier, items:np.ndarray) -> np.ndarray:
@@ -362,9 +384,9 @@ def _head_state(self:CarClassifier) -> list:
         if self.net is not None: state = {k: v.numpy() for k, v in self.net[1].state_dict().items()}
         else:
             from safetensors import safe_open
-            path = self.model_dir/'model.safetensors'
-            if not path.exists(): raise FileNotFoundError(f"Grad-CAM reads the head's weights from {path}, which is missing")
-            with safe_open(path, framework='numpy') as f: state = {k[2:]: f.get_tensor(k) for k in f.keys() if k.startswith('1.')}
+            path = next((p for p in (self.model_dir/'head.safetensors', self.model_dir/'model.safetensors') if p.exists()), None)
+            if path is None: raise FileNotFoundError(f"Grad-CAM reads the head's weights from {self.model_dir}/head.safetensors or model.safetensors; both are missing")
+            with safe_open(path, framework='numpy') as f: state = {k[2:]: f.get_tensor(k).astype(np.float32) for k in f.keys() if k.startswith('1.')}
         self._head = head_layers_np({k: v for k, v in state.items() if not k.endswith('num_batches_tracked')})
     return self._head
 CarClassifier._head_state = _head_state

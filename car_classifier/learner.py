@@ -6,7 +6,7 @@ Docs: https://car-classifier.github.io/car_classifier/learner.html.md"""
 
 # %% ../nbs/01_learner.ipynb #c003
 from __future__ import annotations
-import difflib, json, os, random
+import copy, difflib, json, math, os, random, time
 from pathlib import Path
 
 import numpy as np, torch, timm
@@ -15,6 +15,7 @@ from fastcore.foundation import L
 from fastcore.meta import delegates
 from safetensors.torch import load_file
 
+from fastai.callback.channelslast import ChannelsLast
 from fastai.callback.core import Callback
 from fastai.callback.fp16 import MixedPrecision  # importing it adds Learner.to_fp16
 from fastai.callback.mixup import MixUp
@@ -34,10 +35,13 @@ from .core import alone
 
 # %% auto #0
 __all__ = ['TORCHVISION_ARCHS', 'SUGGESTIONS', 'RECIPES', 'resolve_arch', 'load_state_dict_file', 'top5_accuracy', 'cars_metrics',
-           'match_normalize', 'seed_everything', 'cars_learner', 'CarsDistributedDL', 'CarsDistributedTrainer',
-           'setup_distributed', 'teardown_distributed', 'distributed_cbs', 'broadcast_value', 'find_lr', 'epoch_ran',
-           'write_checkpoint', 'EpochCheckpoint', 'read_checkpoint', 'BestModelSaver', 'EarlyStopper', 'HistoryLogger',
-           'training_cbs', 'unfrozen_lr', 'fine_tune_with_lr_find', 'plot_training', 'recipe']
+           'match_normalize', 'seed_everything', 'plain_channels_last', 'ChannelsLastBatches', 'cars_learner',
+           'CarsDistributedDL', 'CarsDistributedTrainer', 'setup_distributed', 'teardown_distributed',
+           'distributed_cbs', 'broadcast_value', 'find_lr', 'epoch_ran', 'write_checkpoint', 'EpochCheckpoint',
+           'read_checkpoint', 'BestModelSaver', 'EarlyStopper', 'HistoryLogger', 'training_cbs', 'unfrozen_lr',
+           'size_schedule', 'resizing_tfms', 'batch_size_px', 'set_batch_size_px', 'ProgressiveResize', 'phase_sizes',
+           'fine_tune_with_lr_find', 'plot_training', 'recipe', 'hardware_recipe', 'images_per_second',
+           'epoch_overhead', 'plan_epochs']
 
 # %% ../nbs/01_learner.ipynb #c006
 TORCHVISION_ARCHS = {f.__name__: f for f in model_meta if callable(f) and f.__module__.startswith('torchvision')}
@@ -100,6 +104,16 @@ def seed_everything(dls, seed:int=42):
     set_seed(seed, reproducible=True)
     for i, dl in enumerate(dls.loaders): dl.rng = random.Random(seed + i)
 
+# %% ../nbs/01_learner.ipynb #c016c
+def plain_channels_last(x):
+    "An image batch as a plain `torch.Tensor` in channels-last layout; anything else unchanged."
+    if not (isinstance(x, torch.Tensor) and x.ndim == 4): return x
+    return x.as_subclass(torch.Tensor).contiguous(memory_format=torch.channels_last)
+
+class ChannelsLastBatches(ChannelsLast):
+    "fastai's `ChannelsLast`, also giving the model each image batch channels-last, as a plain tensor."
+    def before_batch(self): self.learn.xb = tuple(plain_channels_last(x) for x in self.xb)
+
 # %% ../nbs/01_learner.ipynb #c018
 @delegates(vision_learner, but=['normalize', 'n_out', 'weights', 'loss_func'])
 def cars_learner(
@@ -110,15 +124,17 @@ def cars_learner(
     label_smoothing:float=0.1, # Share of the target probability spread over other classes (0: plain cross-entropy)
     mixup:float=0., # MixUp's Beta(alpha, alpha) parameter (0: off)
     seed:int|None=42, # Seed for the head's initialisation and everything random after it
+    channels_last:bool=True, # Train in channels-last memory format: about twice as fast on a CPU
     **kwargs
 ) -> Learner:
-    "A fastai Learner for car classification with accuracy, top-5 accuracy and macro F1, mixed precision on CUDA."
+    "A fastai Learner for car classification with accuracy, top-5 accuracy and macro F1, channels-last, mixed precision on CUDA."
     if seed is not None: seed_everything(dls, seed)
     kind, fn = resolve_arch(arch)
     extra, pretrained = {}, pretrained or weights is not None
     if weights is not None and kind == 'timm': extra = dict(pretrained_cfg_overlay=dict(file=str(Path(weights).expanduser())))
     if weights is not None and kind == 'torchvision': fn, extra = _torchvision_from_file(fn, Path(weights)), dict(cut=model_meta[fn]['cut'], splitter=model_meta[fn]['split'])
-    kwargs = {'metrics': cars_metrics(), **kwargs, 'cbs': [*L(kwargs.get('cbs')), *([MixUp(mixup)] if mixup else [])]}
+    extra_cbs = [*([MixUp(mixup)] if mixup else []), *([ChannelsLastBatches()] if channels_last else [])]
+    kwargs = {'metrics': cars_metrics(), **kwargs, 'cbs': [*L(kwargs.get('cbs')), *extra_cbs]}
     try: learn = vision_learner(dls, fn, pretrained=pretrained, loss_func=_loss(label_smoothing), **extra, **kwargs)
     except (OSError, ConnectionError, RuntimeError) as e:
         if weights is not None or not pretrained: raise
@@ -240,17 +256,57 @@ def unfrozen_lr(suggested:float, frozen_lr:float|None, low:float=0.1) -> float:
     "lr_find's suggestion for the unfrozen phase, kept within [`low` * frozen_lr, frozen_lr] when a frozen phase ran."
     return suggested if frozen_lr is None else float(np.clip(suggested, frozen_lr * low, frozen_lr))
 
+# %% ../nbs/01_learner.ipynb #c037c
+def size_schedule(first:int, last:int, n_epochs:int, step:int=32) -> list[int]:
+    "Image side for each of `n_epochs` epochs, rising linearly from `first` to `last` in multiples of `step` (the last epoch at `last`)."
+    if n_epochs <= 0: return []
+    if n_epochs == 1 or first >= last: return [last] * n_epochs
+    sizes = [first + (last - first) * i / (n_epochs - 1) for i in range(n_epochs)]
+    return [min(last, max(first, int(round(s / step)) * step)) for s in sizes[:-1]] + [last]
+
+def resizing_tfms(dl) -> list:
+    "The batch transforms of `dl` (or of the loader a `DistributedDL` wraps) that resize images (those with a `size`)."
+    while not hasattr(getattr(dl, 'after_batch', None), 'fs') and hasattr(dl, 'dl'): dl = dl.dl
+    return [t for t in dl.after_batch.fs if getattr(t, 'size', None) is not None]
+
+def batch_size_px(dl) -> int|None:
+    "The side of the images in `dl`'s batches, as set on its resizing batch transforms (None when none resizes)."
+    tfms = resizing_tfms(dl)
+    return int(tfms[0].size[0]) if tfms else None
+
+def set_batch_size_px(dl, size:int):
+    "Make `dl`'s resizing batch transforms (shared with its sibling loaders) produce `size` x `size` images."
+    tfms = resizing_tfms(dl)
+    if not tfms: raise ValueError("Changing the image size needs batch augmentation (aug=True), whose random crop resizes the batches")
+    for t in tfms: t.size = (size, size)
+
+# %% ../nbs/01_learner.ipynb #c037e
+class ProgressiveResize(Callback):
+    "Train epoch `i` on `sizes[i]`-pixel images (the last size after the list ends); validate at `valid_size`."
+    order = 1
+    def __init__(self, sizes:list[int], valid_size:int): self.sizes, self.valid_size = list(sizes), valid_size
+    def before_train(self): set_batch_size_px(self.dls.train, self.sizes[min(self.epoch, len(self.sizes) - 1)])
+    def before_validate(self): set_batch_size_px(self.dls.train, self.valid_size)
+    def after_fit(self): set_batch_size_px(self.dls.train, self.valid_size)
+
 # %% ../nbs/01_learner.ipynb #c038
-def _phase_record(learn, name, lr, n_epochs, start_epoch, found) -> dict:
+def _phase_record(learn, name, lr, n_epochs, start_epoch, found, sizes, seconds) -> dict:
     r = learn.recorder
-    return dict(phase=name, lr=lr, epochs=n_epochs, start_epoch=start_epoch, lr_find=found, losses=[float(x) for x in r.losses],
-                metric_names=list(r.metric_names[1:-1]), values=[[float(v) for v in row] for row in r.values if row])
+    return dict(phase=name, lr=lr, epochs=n_epochs, start_epoch=start_epoch, sizes=sizes, seconds=round(seconds, 1), lr_find=found,
+                losses=[float(x) for x in r.losses], metric_names=list(r.metric_names[1:-1]), values=[[float(v) for v in row] for row in r.values if row])
 
 def _fit_phase(learn, name, n_epochs, lr, div, start_epoch, record, extra_cbs):
     "One-cycle training of one phase, checkpointed every epoch, data-parallel when launched so."
     lr_arg = lr if name == 'frozen' else slice(lr / div, lr)
     cbs = [EpochCheckpoint(name, lr, record), *distributed_cbs(), *extra_cbs]
     learn.fit_one_cycle(n_epochs, lr_arg, start_epoch=start_epoch, cbs=cbs, reset_opt=start_epoch == 0 and num_distrib() > 1)
+
+def phase_sizes(final:int|None, freeze_epochs:int, epochs:int, freeze_size:int|None=None, min_size:int|None=None) -> dict:
+    "The image side of every epoch of each phase: the frozen phase at `freeze_size` (capped at `final`), the unfrozen from `min_size` up to `final`."
+    if final is None:
+        if freeze_size or min_size: raise ValueError("Progressive resizing (freeze_size, min_size) needs batch augmentation (aug=True), whose random crop resizes the batches")
+        return dict(frozen=None, unfrozen=None)
+    return dict(frozen=[min(freeze_size or final, final)] * freeze_epochs, unfrozen=size_schedule(min(min_size or final, final), final, epochs))
 
 # %% ../nbs/01_learner.ipynb #c039
 def fine_tune_with_lr_find(
@@ -260,7 +316,8 @@ def fine_tune_with_lr_find(
     suggest:str|tuple='valley', # lr_find suggestion ('valley', 'slide', 'minimum', 'steep'), or one per phase: (frozen, unfrozen)
     div:float=10., # Unfrozen phase: the first layer group trains at lr/div, the last at lr
     lr_find_iters:int=100, # Mini-batches in each lr_find
-    frozen_dls=None, # DataLoaders for the frozen phase (e.g. smaller images for progressive resizing)
+    freeze_size:int|None=None, # Image side in the frozen phase (default: the loaders' size; never above it)
+    min_size:int|None=None, # Progressive resizing: the unfrozen phase starts at this side and ends at the loaders' size
     resume:bool=False, # Continue from `learn.path/checkpoint.json` when it exists
     cbs:list|None=None, # Extra callbacks for both phases
 ) -> dict:
@@ -268,18 +325,20 @@ def fine_tune_with_lr_find(
     state = read_checkpoint(learn) if resume else None
     record = state['record'] if state else dict(arch=getattr(learn, 'arch_name', None), div=div, phases=[])
     suggests = (suggest, suggest) if isinstance(suggest, str) else tuple(suggest)
+    final = batch_size_px(learn.dls.train)
+    plan = phase_sizes(final, freeze_epochs, epochs, freeze_size, min_size)
     for i, (name, n_epochs) in enumerate((('frozen', freeze_epochs), ('unfrozen', epochs))):
         if n_epochs == 0 or (state and (['frozen', 'unfrozen'].index(state['phase']) > i or (state['phase'] == name and state['epoch'] + 1 >= n_epochs))): continue
         learn.freeze() if name == 'frozen' else learn.unfreeze()
-        dls, learn.dls = learn.dls, (frozen_dls if name == 'frozen' and frozen_dls is not None else learn.dls)
-        resuming = state is not None and state['phase'] == name
+        sizes, resuming, start_time = plan[name], state is not None and state['phase'] == name, time.time()
+        if sizes: set_batch_size_px(learn.dls.train, sizes[0])  # lr_find sees the images the phase starts with
         found = None if resuming else find_lr(learn, suggests[i], lr_find_iters)
+        if sizes: set_batch_size_px(learn.dls.train, final)
         frozen_lr = next((p['lr'] for p in record['phases'] if p['phase'] == 'frozen'), None)
         lr = state['lr'] if resuming else found['lr'] if name == 'frozen' else unfrozen_lr(found['lr'], frozen_lr)
         start = state['epoch'] + 1 if resuming else 0
-        _fit_phase(learn, name, n_epochs, lr, div, start, record, L(cbs))
-        learn.dls = dls
-        record['phases'] = [p for p in record['phases'] if p['phase'] != name] + [_phase_record(learn, name, lr, n_epochs, start, found)]
+        _fit_phase(learn, name, n_epochs, lr, div, start, record, [*([ProgressiveResize(sizes, final)] if sizes else []), *L(cbs)])
+        record['phases'] = [p for p in record['phases'] if p['phase'] != name] + [_phase_record(learn, name, lr, n_epochs, start, found, sizes, time.time() - start_time)]
         write_checkpoint(learn, name, n_epochs - 1, lr, record)
     learn.training_record = record
     return record
@@ -305,10 +364,15 @@ def plot_training(record:dict, figsize=(12, 3.5)):
     return fig
 
 # %% ../nbs/01_learner.ipynb #c047
+_RECIPE = dict(arch='resnet34', pretrained=True, size=224, item_size=None, freeze_size=None, min_size=None, freeze_epochs=1, epochs=5, bs=32,
+               label_smoothing=0.1, mixup=0., suggest=('valley', 'minimum'), div=100., lr_find_iters=100, crop=False, aug=True,
+               min_scale=0.75, min_zoom=1., valid_pad=0.)
+
 RECIPES = dict(
-    default=dict(arch='resnet34', pretrained=True, size=400, freeze_size=224, freeze_epochs=3, epochs=20, bs=32, label_smoothing=0.1, mixup=0., suggest=('valley', 'minimum'), div=100., lr_find_iters=100, crop=False, aug=True),
-    cpu=dict(arch='efficientnet_lite0', pretrained=True, size=224, freeze_size=None, freeze_epochs=1, epochs=4, bs=16, label_smoothing=0.1, mixup=0., suggest=('valley', 'minimum'), div=100., lr_find_iters=50, crop=False, aug=False),
-    sample=dict(arch='resnet18', pretrained=False, size=64, freeze_size=None, freeze_epochs=0, epochs=3, bs=16, label_smoothing=0.1, mixup=0., suggest=('valley', 'minimum'), div=100., lr_find_iters=20, crop=False, aug=True),
+    default=dict(_RECIPE, size=400, freeze_size=224, freeze_epochs=3, epochs=20),
+    cpu=dict(_RECIPE, arch='efficientnet_lite0', item_size=224, freeze_size=128, min_size=128, epochs=16, suggest=('valley', 'valley'), div=3.,
+             lr_find_iters=100, min_scale=0.5, min_zoom=0.75, valid_pad=0.08),
+    sample=dict(_RECIPE, arch='resnet18', pretrained=False, size=64, freeze_epochs=0, epochs=3, bs=16, lr_find_iters=20),
 )
 
 def recipe(name:str='default', **overrides) -> dict:
@@ -317,3 +381,83 @@ def recipe(name:str='default', **overrides) -> dict:
     unknown = set(overrides) - set(RECIPES[name])
     if unknown: raise ValueError(f"Unknown recipe fields {sorted(unknown)}; a recipe has {', '.join(RECIPES[name])}")
     return {**RECIPES[name], **{k: v for k, v in overrides.items() if v is not None}}
+
+def hardware_recipe(cuda:bool|None=None) -> tuple[str, str]:
+    "The recipe that fits this machine, and why: `default` on a CUDA GPU, `cpu` otherwise."
+    cuda = torch.cuda.is_available() if cuda is None else cuda
+    if cuda: return 'default', f"a CUDA GPU was found ({torch.cuda.get_device_name(0)})"
+    return 'cpu', f"no CUDA GPU was found; {os.cpu_count()} CPU cores: efficientnet_lite0 with progressive resizing from 128 to 224 px"
+
+# %% ../nbs/01_learner.ipynb #c048d
+def _endless(dl):
+    "The batches of `dl`, started again as often as needed (small datasets have fewer batches than the timing wants)."
+    while True:
+        empty = True
+        for b in dl: empty = False; yield b
+        if empty: raise ValueError(f"No batch to time: the loader holds {len(dl.dataset)} images, fewer than its batch size {dl.bs}")
+
+def images_per_second(learn:Learner, size:int|None, n:int=3, train:bool=True) -> float:
+    "Images per second of training steps (forward and backward) or of validation, at `size` px, timed on `n` real mini-batches after one warm-up."
+    dl, before = (learn.dls.train if train else learn.dls.valid), batch_size_px(learn.dls.train)
+    if size: set_batch_size_px(learn.dls.train, size)
+    state, model = copy.deepcopy(learn.model.state_dict()), learn.model
+    model.train(train)
+    channels_last = any(isinstance(cb, ChannelsLast) for cb in learn.cbs)
+    if channels_last: model.to(memory_format=torch.channels_last)  # as `ChannelsLast.before_fit` will
+    it, times, seen = _endless(dl), [], 0
+    try:
+        for i in range(n + 1):
+            start = time.perf_counter()
+            xb, yb = next(it)
+            if channels_last: xb = plain_channels_last(xb)
+            with torch.set_grad_enabled(train):
+                loss = learn.loss_func(model(xb), yb)
+                if train: loss.backward()
+            model.zero_grad(set_to_none=True)
+            if i: times.append(time.perf_counter() - start); seen += len(xb)
+    finally:
+        model.load_state_dict(state)
+        if size: set_batch_size_px(learn.dls.train, before)
+    return seen / sum(times)
+
+# %% ../nbs/01_learner.ipynb #c048e
+def epoch_overhead(learn:Learner, loader_start:float=1.) -> float:
+    "Seconds each epoch spends outside its batches: writing the checkpoint and the best model (timed here), and starting the loaders."
+    start = time.perf_counter()
+    f = learn.save('_budget_probe', with_opt=False)
+    seconds = time.perf_counter() - start
+    Path(f).unlink(missing_ok=True)
+    return 3 * seconds + loader_start  # the checkpoint holds the optimiser too: about twice the weights
+
+def plan_epochs(
+    learn:Learner, # From `cars_learner`, on the loaders of the run (final size)
+    minutes:float, # The whole run must end within this many minutes
+    freeze_epochs:int=1, # Frozen epochs (kept; dropped only when even one unfrozen epoch would not fit)
+    freeze_size:int|None=None, min_size:int|None=None, # As in `fine_tune_with_lr_find`
+    lr_find_iters:int=100, # Mini-batches in each lr_find
+    max_epochs:int=100, # Never plan more unfrozen epochs than this
+    reserve:float=0.1, # Share of the budget kept for what is not timed (building the learner, export)
+) -> dict:
+    "The (frozen, unfrozen) epochs that fit in `minutes`, from speeds measured on real batches at every size the run will use."
+    final = batch_size_px(learn.dls.train)
+    n_train, n_valid, bs = len(learn.dls.train.dataset), len(learn.dls.valid.dataset), learn.dls.train.bs
+    learn.freeze()
+    frozen_speed = images_per_second(learn, min(freeze_size or final, final) if final else None)
+    learn.unfreeze()
+    steps = sorted(set(size_schedule(min(min_size or final, final), final, max_epochs))) if final else [None]
+    speed = {s: images_per_second(learn, s) for s in steps}
+    valid_speed = images_per_second(learn, final, train=False)
+    overhead = epoch_overhead(learn)
+    def seconds(fe, e):
+        sizes = phase_sizes(final, fe, e, freeze_size, min_size)['unfrozen'] or [None] * e
+        t = fe * n_train / frozen_speed + sum(n_train / speed[s] for s in sizes) + (fe + e + 1) * (n_valid / valid_speed + overhead)
+        return t + (fe > 0) * lr_find_iters * bs / frozen_speed + lr_find_iters * bs / speed[sizes[0]]
+    budget = minutes * 60 * (1 - reserve)
+    for fe in (freeze_epochs, 0):
+        fits = [e for e in range(1, max_epochs + 1) if seconds(fe, e) <= budget]
+        if fits: break
+    if not fits: raise ValueError(f"Even one epoch needs about {seconds(0, 1) / 60:.1f} minutes here; raise --budget, or lower --size or --bs")
+    e = fits[-1]
+    return dict(freeze_epochs=fe, epochs=e, minutes=minutes, estimate_minutes=round(seconds(fe, e) / 60, 1),
+                images_per_second={str(k): round(v, 1) for k, v in speed.items()}, frozen_images_per_second=round(frozen_speed, 1),
+                valid_images_per_second=round(valid_speed, 1), epoch_overhead_seconds=round(overhead, 2))

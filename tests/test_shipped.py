@@ -1,0 +1,62 @@
+"""The model shipped inside the package: found with no argument, served without PyTorch or fastai, right on its own
+example photos, small enough for the wheel, and described by a model card that Hugging Face's own classes parse."""
+import json, subprocess, sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+MODEL = ROOT/'car_classifier/model'
+HEAVY = {'torch', 'torchvision', 'fastai', 'timm'}
+
+def test_shipped_model_serves_its_examples_without_torch(tmp_path):
+    "A fresh process loads the shipped model with no argument and predicts every shipped example, importing no training library."
+    code = f"""
+import json, sys
+from car_classifier.inference import CarClassifier, packaged_model_dir
+from car_classifier.core import official_name
+clf = CarClassifier.from_pretrained()
+examples = sorted((packaged_model_dir()/'examples').iterdir())
+preds = clf.predict_batch(examples)
+cam, idx = clf.grad_cam(examples[0])
+print(json.dumps(dict(model_dir=str(clf.model_dir), backend=clf.backend, int8=clf.int8, n_classes=len(clf.cfg.classes), cam=list(cam.shape),
+      truth=[official_name(e.stem.split('_', 1)[1]) for e in examples], top5=[[g.label for g in p.guesses] for p in preds],
+      known=[p.is_known for p in preds], heavy=sorted({{m.split('.')[0] for m in sys.modules}} & set({sorted(HEAVY)!r})))))
+"""
+    run = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, cwd=tmp_path)
+    assert run.returncode == 0, run.stderr[-3000:]
+    out = json.loads(run.stdout.splitlines()[-1])
+    assert Path(out['model_dir']).resolve() == MODEL.resolve()
+    assert (out['backend'], out['int8'], out['n_classes'], out['heavy']) == ('onnx', True, 196, [])  # 8 bits: within half a point of float32
+    assert out['cam'] == [224, 224]
+    assert 4 <= len(out['truth']) <= 6
+    assert all(t in top5 for t, top5 in zip(out['truth'], out['top5'])), list(zip(out['truth'], out['top5']))
+    top1 = sum(t == top5[0] for t, top5 in zip(out['truth'], out['top5']))
+    assert top1 >= len(out['truth']) - 1, list(zip(out['truth'], out['top5']))
+
+def test_shipped_model_fits_the_wheel():
+    "What ships (network, config, head, examples, record, card) stays under the 25 MB the wheel allows it."
+    total = sum(f.stat().st_size for f in MODEL.rglob('*') if f.is_file())
+    assert total <= 25 * 2**20, f"{total / 2**20:.1f} MB"
+    assert {'config.json', 'model.int8.onnx', 'head.safetensors', 'README.md', 'metrics.json', 'record.json', 'history.csv', 'training.png'} <= {f.name for f in MODEL.iterdir()}
+    assert not list(MODEL.glob('*.pkl')) and not (MODEL/'model.safetensors').exists()
+
+def test_model_card_parses_with_huggingface_hub():
+    "The card's metadata holds the measured test numbers, as huggingface_hub reads them back."
+    from huggingface_hub import ModelCard
+    card = ModelCard.load(MODEL/'README.md')
+    metrics = json.loads((MODEL/'metrics.json').read_text())
+    data = card.data
+    assert (data.library_name, data.license, data.datasets) == ('onnx', 'apache-2.0', ['stanford_cars'])
+    assert 'image-classification' in data.tags
+    results = {r.metric_name: r.metric_value for r in data.eval_results}
+    assert results['top-1 accuracy'] == round(metrics['top1'], 4) and results['top-5 accuracy (TTA)'] == round(metrics['top5_tta'], 4)
+    assert f"{metrics['top1']:.1%}" in card.text
+
+def test_cli_predicts_with_the_shipped_model(tmp_path):
+    "`car-classifier predict` with no --model answers from the shipped model."
+    example = sorted((MODEL/'examples').iterdir())[0]
+    exe = Path(sys.executable).parent/'car-classifier'
+    run = subprocess.run([str(exe), 'predict', str(example), '--json', '-k', '3'], capture_output=True, text=True, cwd=tmp_path)
+    assert run.returncode == 0, run.stderr[-2000:]
+    answer = json.loads(run.stdout.splitlines()[-1])
+    assert answer['image'] == str(example) and len(answer['guesses']) == 3
+    assert sum(g['probability'] for g in answer['guesses']) <= 1 + 1e-6
