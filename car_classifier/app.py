@@ -167,7 +167,8 @@ def write_space(model:str|Path, dest:str|Path, examples:list=(), title:str="Whic
         for f in MODEL_FILES:
             if (src/f).exists(): shutil.copy(src/f, dest/'model'/f)
     for i, e in enumerate(examples): shutil.copy(e, dest/'examples'/f"{i:02d}{Path(e).suffix.lower()}")
-    (dest/'app.py').write_text(SPACE_APP.format(model="HERE/'model'" if local else repr(str(model)), title=title, int8=int8 if not local else use_int8))
+    # int8=None lets the Space's from_pretrained read config.json, as use_int8 did here
+    (dest/'app.py').write_text(SPACE_APP.format(model="HERE/'model'" if local else repr(str(model)), title=title, int8=int8))
     (dest/'requirements.txt').write_text(space_requirements())
     cfg = ClassifierConfig.from_json(src/'config.json') if local else None
     (dest/'README.md').write_text(space_readme(title, cfg.arch, len(cfg.classes)) if cfg else space_readme(title, str(model)))

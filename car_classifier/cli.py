@@ -12,7 +12,6 @@ from pathlib import Path
 import numpy as np
 from typing import TYPE_CHECKING
 if TYPE_CHECKING: from huggingface_hub import ModelCard
-from .core import official_name
 from .data import IMAGE_SUFFIXES, cars_dataframe, cars_dataloaders, cars_summary, make_tiny_cars
 from .learner import (RECIPES, cars_learner, fine_tune_with_lr_find, hardware_recipe, plan_epochs, plot_training, recipe, setup_distributed,
                                    teardown_distributed, training_cbs)
@@ -24,11 +23,11 @@ from fastai.torch_core import rank_distrib
 
 # %% auto #0
 __all__ = ['COMPARISONS', 'METRIC_NAMES', 'SHIPPED_FILES', 'sample_path', 'data_command', 'fit_recipe', 'budget_plan',
-           'save_examples', 'example_label', 'train_command', 'predict_command', 'add_serving_options',
-           'add_predict_parser', 'export_command', 'grad_cam_figure', 'evaluate_command', 'compare_configs',
-           'compare_command', 'add_evaluate_parsers', 'example_images', 'demo_command', 'space_command',
-           'add_demo_parsers', 'model_card', 'package_model', 'shipped_summary', 'package_command',
-           'add_package_parser', 'add_train_parser', 'cli_parser', 'main']
+           'save_examples', 'train_command', 'predict_command', 'add_serving_options', 'add_predict_parser',
+           'export_command', 'grad_cam_figure', 'evaluate_command', 'compare_configs', 'compare_command',
+           'add_evaluate_parsers', 'example_images', 'demo_command', 'space_command', 'add_demo_parsers', 'model_card',
+           'package_model', 'shipped_summary', 'package_command', 'add_package_parser', 'add_train_parser',
+           'cli_parser', 'main']
 
 # %% ../nbs/05_cli.ipynb #c006
 def sample_path() -> Path:
@@ -97,10 +96,6 @@ def save_examples(df, dest:Path, n:int=6) -> list:
     picked = per_class.iloc[np.unique(np.linspace(0, len(per_class) - 1, min(n, len(per_class))).round().astype(int))]
     dest.mkdir(parents=True, exist_ok=True)
     return [Path(shutil.copy(r.fname, dest/f"{i:02d}_{r.label.replace('/', '-')}{Path(r.fname).suffix.lower()}")) for i, r in enumerate(picked.itertuples())]
-
-def example_label(path:str|Path) -> str:
-    "The class an example photo written by `save_examples` shows, read from its name."
-    return official_name(Path(path).stem.split('_', 1)[1])
 
 def train_command(args) -> int:
     "Train on `args.data` with the recipe and the options given, and write the model and its record into `args.out`."

@@ -385,8 +385,9 @@ def recipe(name:str='default', **overrides) -> dict:
 def hardware_recipe(cuda:bool|None=None) -> tuple[str, str]:
     "The recipe that fits this machine, and why: `default` on a CUDA GPU, `cpu` otherwise."
     cuda = torch.cuda.is_available() if cuda is None else cuda
-    if cuda: return 'default', f"a CUDA GPU was found ({torch.cuda.get_device_name(0)})"
-    return 'cpu', f"no CUDA GPU was found; {os.cpu_count()} CPU cores: efficientnet_lite0 with progressive resizing from 128 to 224 px"
+    if cuda: return 'default', f"a CUDA GPU was found{f' ({torch.cuda.get_device_name(0)})' if torch.cuda.is_available() else ''}"
+    r = RECIPES['cpu']
+    return 'cpu', f"no CUDA GPU was found; {os.cpu_count()} CPU cores: {r['arch']} with progressive resizing from {r['min_size']} to {r['size']} px"
 
 # %% ../nbs/01_learner.ipynb #c048d
 def _endless(dl):
