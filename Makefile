@@ -17,8 +17,18 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 
-$(VENV)/.installed: $(BIN)/python pyproject.toml
+# Three installs, each what its job needs: serving (a plain `pip install`: no PyTorch), training (the [train] extra, with the
+# torch build of TORCH), and development (training + the test tools).
+$(VENV)/.serve: $(BIN)/python pyproject.toml
+	$(BIN)/pip install -q -e .
+	touch $@
+
+$(VENV)/.train: $(BIN)/python pyproject.toml
 	$(BIN)/pip install -q $(TORCH)
+	$(BIN)/pip install -q -e ".[train]"
+	touch $@ $(VENV)/.serve
+
+$(VENV)/.installed: $(VENV)/.train
 	$(BIN)/pip install -q -e ".[dev]"
 	touch $@
 
@@ -28,7 +38,7 @@ install: $(VENV)/.installed
 # With no DATA it serves the model shipped inside the package at once: no data, no network. With DATA it reads that copy of
 # Stanford Cars, trains on it with lr_find-driven fine-tuning (the recipe chosen by hardware; ARGS passes more options to
 # `car-classifier train`, e.g. ARGS="--budget 60"), evaluates it on the test split, then serves it.
-demo: install
+demo: $(if $(strip $(DATA)),$(VENV)/.train,$(VENV)/.serve)
 ifeq ($(strip $(DATA)),)
 	$(BIN)/car-classifier demo $(if $(PORT),--port $(PORT))
 else

@@ -5,7 +5,7 @@ usage: python bench/app.py [--requests 40] [--clients 1 8] [--concurrency 2] [--
 The model is ResNet34 for 196 classes (random weights: latency does not depend on their values), saved by `save_classifier` and
 served through ONNX Runtime, as the Space serves it. The image is one 640x480 JPEG (a drawn car unless --image is given).
   cold start       process start -> first answer received by a client, median of 3, for the Space folder (`python app.py`,
-                   no PyTorch or fastai imported) and for `car-classifier demo` (the CLI imports the training stack too)
+                   no PyTorch or fastai imported) and for `car-classifier demo` (which imports no training library either)
   latency          each client (a thread) sends its requests one after another, p50 and p95 over all requests of all clients:
                    'http': Gradio's REST API as curl uses it (POST the file to /gradio_api/upload, POST /gradio_api/call/predict,
                    GET the result stream), with httpx; 'gradio_client': the same through gradio_client.Client.predict, whose own

@@ -7,7 +7,7 @@ usage: python bench/real_sample.py DATA WEIGHTS [--epochs 4] [--freeze-epochs 1]
 
 Both models start from the same weights and the same train/validation split, train for freeze_epochs + epochs epochs on the CPU,
 and are scored once on the dataset's test split. The project's side is exactly what `car-classifier train --recipe cpu` runs
-(`cli.fit_recipe`): channels-last batches, batch augmentation with random crops and zoom-out, progressive resizing from the
+(`learner.fit_recipe`): channels-last batches, batch augmentation with random crops and zoom-out, progressive resizing from the
 recipe's `min_size` to `--size`, label smoothing, and learning rates from lr_find (valley; the unfrozen phase at slice(lr/div, lr)).
 The baseline is fastai's default: Resize(size) items, no augmentation, fine_tune(epochs, base_lr=2e-3)."""
 import argparse, json, tempfile, time, warnings
@@ -15,8 +15,8 @@ from pathlib import Path
 warnings.filterwarnings('ignore')
 from fastai.vision.all import DataBlock, ImageBlock, CategoryBlock, ColReader, ColSplitter, Resize, accuracy, vision_learner, set_seed
 from car_classifier.data import cars_dataframe, stratified_valid
-from car_classifier.learner import recipe
-from car_classifier.cli import fit_recipe
+from car_classifier.core import recipe
+from car_classifier.learner import fit_recipe
 
 def test_accuracy(learn, test_df) -> float:
     "Top-1 accuracy of `learn` on the labelled rows of `test_df`, with the validation transforms."

@@ -106,28 +106,21 @@ def launch_demo(demo:gr.Blocks, port:int|None=None, host:str|None=None, **kwargs
     return demo.launch(server_name=host, server_port=port, max_file_size=SERVING['max_file_size'], show_error=True, ssr_mode=False, **kwargs)
 
 # %% ../nbs/04_app.ipynb #c030
-SPACE_REQUIREMENTS = ('gradio', 'onnxruntime', 'numpy', 'pillow', 'safetensors', 'huggingface_hub')
+SPACE_REQUIREMENTS = ('gradio', 'onnxruntime', 'numpy', 'pillow', 'safetensors', 'huggingface_hub', 'fastcore')
 SPACE_MODULES = ('__init__.py', 'core.py', 'inference.py', 'app.py', 'stanford_cars_classes.txt')
 
 def space_requirements() -> str:
     "requirements.txt for a CPU Space: the serving dependencies, pinned to the versions installed here."
     return ''.join(f"{p}=={importlib.metadata.version(p)}\n" for p in SPACE_REQUIREMENTS)
 
-def space_readme(title:str, model:str, n_classes:int=196) -> str:
-    "The Space's README.md, with the front matter Hugging Face reads, for `model` (an architecture or a Hub id) of `n_classes` cars."
-    return f"""---
-title: {title}
-emoji: 🚗
-colorFrom: blue
-colorTo: gray
-sdk: gradio
-sdk_version: {gr.__version__}
-python_version: "{sys.version_info.major}.{sys.version_info.minor}"
-app_file: app.py
-license: apache-2.0
-pinned: false
----
-
+def space_readme(title:str, model:str, n_classes:int=196, hub_model:str|None=None) -> str:
+    "The Space's README.md: its card, whose metadata Hugging Face reads (YAML-safe, written by `SpaceCard`), for `model` of `n_classes` cars."
+    from huggingface_hub import SpaceCard, SpaceCardData
+    data = SpaceCardData(title=title, emoji='🚗', colorFrom='blue', colorTo='gray', sdk='gradio', sdk_version=gr.__version__, app_file='app.py',
+                         python_version=f"{sys.version_info.major}.{sys.version_info.minor}", license='apache-2.0', pinned=False,
+                         short_description=f"Make, model and year of a car in a photo ({n_classes} classes)"[:60],
+                         models=[hub_model] if hub_model else None, tags=['image-classification', 'stanford-cars', 'car_classifier'])
+    body = f"""
 # {title}
 
 Recognises the make, model and year of a car in a photo ({n_classes} Stanford Cars classes). Model: `{model}`, served by ONNX Runtime;
@@ -136,6 +129,7 @@ made with [car_classifier](https://github.com/car-classifier/car_classifier) {ca
 
 Run it locally: `pip install -r requirements.txt && python app.py`.
 """
+    return str(SpaceCard.from_template(data, template_str='---\n{{ card_data }}\n---\n' + body))
 
 # %% ../nbs/04_app.ipynb #c031
 SPACE_APP = '''"""Hugging Face Space: which car is this? Built by car_classifier's `write_space`; starts with `python app.py`."""
@@ -171,5 +165,5 @@ def write_space(model:str|Path, dest:str|Path, examples:list=(), title:str="Whic
     (dest/'app.py').write_text(SPACE_APP.format(model="HERE/'model'" if local else repr(str(model)), title=title, int8=int8))
     (dest/'requirements.txt').write_text(space_requirements())
     cfg = ClassifierConfig.from_json(src/'config.json') if local else None
-    (dest/'README.md').write_text(space_readme(title, cfg.arch, len(cfg.classes)) if cfg else space_readme(title, str(model)))
+    (dest/'README.md').write_text(space_readme(title, cfg.arch, len(cfg.classes)) if cfg else space_readme(title, str(model), hub_model=str(model)))
     return dest

@@ -6,32 +6,38 @@ Docs: https://car-classifier.github.io/car_classifier/cli.html.md"""
 
 # %% ../nbs/05_cli.ipynb #c003
 from __future__ import annotations
-import argparse, json, shutil, sys, tempfile, time, warnings
+import argparse, csv, glob, json, shutil, sys, tempfile, time, warnings
 from pathlib import Path
 
 import numpy as np
 from typing import TYPE_CHECKING
 if TYPE_CHECKING: from huggingface_hub import ModelCard
-from .data import IMAGE_SUFFIXES, cars_dataframe, cars_dataloaders, cars_summary, make_tiny_cars
-from .learner import (RECIPES, cars_learner, fine_tune_with_lr_find, hardware_recipe, plan_epochs, plot_training, recipe, setup_distributed,
-                                   teardown_distributed, training_cbs)
-from .interpret import evaluate, plot_grad_cam, write_report
-from .inference import BACKENDS, ClassifierConfig, CarClassifier, open_image, packaged_model_dir, quantize_onnx, save_classifier
-import matplotlib.pyplot as plt
-import pandas as pd
-from fastai.torch_core import rank_distrib
+
+from .core import COMPARISONS, IMAGE_SUFFIXES, RECIPES, recipe
+from .inference import BACKENDS, MODEL_FILES, ClassifierConfig, CarClassifier, open_image, packaged_model_dir
 
 # %% auto #0
-__all__ = ['COMPARISONS', 'METRIC_NAMES', 'SHIPPED_FILES', 'sample_path', 'data_command', 'fit_recipe', 'budget_plan',
-           'save_examples', 'train_command', 'predict_command', 'add_serving_options', 'add_predict_parser',
-           'export_command', 'grad_cam_figure', 'evaluate_command', 'compare_configs', 'compare_command',
-           'add_evaluate_parsers', 'example_images', 'demo_command', 'space_command', 'add_demo_parsers', 'model_card',
-           'package_model', 'shipped_summary', 'package_command', 'add_package_parser', 'add_train_parser',
-           'cli_parser', 'main']
+__all__ = ['TRAIN_PACKAGES', 'METRIC_NAMES', 'SHIPPED_FILES', 'HUB_FILES', 'SPACE_NEEDS', 'missing_extra', 'sample_path',
+           'data_command', 'save_examples', 'train_command', 'image_files', 'predict_rows', 'prediction_record',
+           'table_line', 'predict_command', 'add_serving_options', 'add_predict_parser', 'export_command',
+           'evaluate_command', 'compare_command', 'add_evaluate_parsers', 'example_images', 'demo_command',
+           'space_command', 'add_demo_parsers', 'model_card', 'write_head', 'package_model', 'shipped_summary',
+           'package_command', 'add_package_parser', 'hub_token', 'model_repo_folder', 'push_command', 'add_push_parser',
+           'add_train_parser', 'cli_parser', 'main']
+
+# %% ../nbs/05_cli.ipynb #c004a
+TRAIN_PACKAGES = ('torch', 'torchvision', 'fastai', 'fastprogress', 'timm', 'accelerate', 'onnx', 'scipy', 'matplotlib', 'pandas', 'sklearn')
+
+def missing_extra(e:ModuleNotFoundError) -> str|None:
+    "The one-line advice for `e` when it is a package of the `[train]` extra that is missing, else None."
+    name = (e.name or '').split('.')[0]
+    if name not in TRAIN_PACKAGES: return None
+    return f"this command trains or scores a model, which needs the training stack ({name} is not installed): pip install \"car-classifier[train]\""
 
 # %% ../nbs/05_cli.ipynb #c006
 def sample_path() -> Path:
     "A tiny synthetic Stanford Cars (official layout), written once to the temporary folder."
+    from car_classifier.data import make_tiny_cars
     dest = Path(tempfile.gettempdir())/'car_classifier_sample'
     if not (dest/'devkit/cars_meta.mat').exists(): make_tiny_cars(dest, 'official', n_classes=5, n_per_class=8, n_test_per_class=4, size=(160, 120))
     return dest
@@ -39,6 +45,7 @@ def sample_path() -> Path:
 # %% ../nbs/05_cli.ipynb #c007
 def data_command(args) -> int:
     "Read the dataset at `args.path` (a sample with `--sample`), print its summary as text or JSON."
+    from car_classifier.data import cars_dataframe, cars_summary
     path = sample_path() if args.sample else args.path
     try: df = cars_dataframe(path)
     except (ConnectionError, FileNotFoundError) as e:
@@ -52,6 +59,7 @@ def data_command(args) -> int:
 # %% ../nbs/05_cli.ipynb #c009
 def _train_data(args):
     "The DataFrame to train on and whether it is the tiny sample (whose recipe is `sample`)."
+    from car_classifier.data import cars_dataframe
     if args.sample or args.data is None and args.fallback_sample:
         try:
             if not args.sample: return cars_dataframe(None), False
@@ -64,30 +72,6 @@ def _report(record:dict) -> dict:
     last = record['phases'][-1] if record['phases'] else {}
     return dict(zip(last['metric_names'], last['values'][-1])) if last.get('values') else {}
 
-# %% ../nbs/05_cli.ipynb #c010
-def fit_recipe(df, r:dict, weights=None, seed:int=42, valid_pct:float=0.2, num_workers:int|None=None, path='.', resume:bool=False, cbs=None,
-               budget:float|None=None, say=None, max_epochs:int|None=None):
-    "Build the DataLoaders and learner the recipe `r` describes (epochs sized to `budget` minutes, at most `max_epochs`), train them; return (learner, record)."
-    load = dict(valid_pct=valid_pct, seed=seed, bs=r['bs'], crop=r['crop'], aug=r['aug'], num_workers=num_workers, item_size=r['item_size'],
-                min_scale=r['min_scale'], min_zoom=r['min_zoom'], valid_pad=r['valid_pad'])
-    dls = cars_dataloaders(df, size=r['size'], **load)
-    learn = cars_learner(dls, r['arch'], pretrained=r['pretrained'], weights=weights, label_smoothing=r['label_smoothing'], mixup=r['mixup'], seed=seed, path=path)
-    plan = budget_plan(learn, r, budget, resume, say, max_epochs or 100) if budget else None
-    if plan: r.update(freeze_epochs=plan['freeze_epochs'], epochs=plan['epochs'])
-    record = fine_tune_with_lr_find(learn, r['freeze_epochs'], r['epochs'], r['suggest'], r['div'], r['lr_find_iters'], r['freeze_size'], r['min_size'],
-                                    resume=resume, cbs=cbs)
-    return learn, {**record, **({'budget': plan} if plan else {})}
-
-def budget_plan(learn, r:dict, minutes:float, resume:bool=False, say=None, max_epochs:int=100) -> dict:
-    "The epochs of `r` that fit in `minutes` (`plan_epochs`), kept in `budget.json` so that `--resume` continues the same plan."
-    f = Path(learn.path)/'budget.json'
-    if resume and f.exists(): return json.loads(f.read_text())
-    plan = plan_epochs(learn, minutes, r['freeze_epochs'], r['freeze_size'], r['min_size'], r['lr_find_iters'], max_epochs)
-    Path(learn.path).mkdir(parents=True, exist_ok=True); f.write_text(json.dumps(plan, indent=1))
-    if say: say(f"Budget {minutes:g} min: measured {plan['images_per_second']} training images/s by size, so {plan['freeze_epochs']} frozen + "
-                f"{plan['epochs']} unfrozen epochs, expected to take {plan['estimate_minutes']:g} min")
-    return plan
-
 # %% ../nbs/05_cli.ipynb #c011
 def save_examples(df, dest:Path, n:int=6) -> list:
     "Copy up to `n` test images (of classes spread over the list, or training images when there is no test split) into `dest`, named by class."
@@ -99,6 +83,9 @@ def save_examples(df, dest:Path, n:int=6) -> list:
 
 def train_command(args) -> int:
     "Train on `args.data` with the recipe and the options given, and write the model and its record into `args.out`."
+    from fastai.torch_core import num_distrib, rank_distrib
+    from car_classifier.learner import fit_recipe, hardware_recipe, plot_training, setup_distributed, teardown_distributed, training_cbs
+    from car_classifier.inference import save_classifier
     setup_distributed()
     started, say = time.time(), (lambda s: print(s, file=sys.stderr, flush=True)) if rank_distrib() == 0 else (lambda s: None)
     df, is_sample = _train_data(args)
@@ -114,23 +101,81 @@ def train_command(args) -> int:
     if rank_distrib() == 0:
         save_classifier(learn, out)
         save_examples(df, out/'examples')
-        (out/'record.json').write_text(json.dumps(dict(recipe=dict(r, name=name), **record, minutes=round((time.time() - started) / 60, 1)), indent=1))
+        r = dict(r, **{k: record['budget'][k] for k in ('freeze_epochs', 'epochs')}) if 'budget' in record else r
+        (out/'record.json').write_text(json.dumps(dict(recipe=dict(r, name=name), **record, processes=max(num_distrib(), 1),
+                                                     minutes=round((time.time() - started) / 60, 1)), indent=1))
         plot_training(record).savefig(out/'training.png', dpi=80)
         print(json.dumps(dict(out=str(out), **_report(record))))
     teardown_distributed()
     return 0
 
 # %% ../nbs/05_cli.ipynb #c013
+def _is_glob(s:str) -> bool: return any(c in s for c in '*?[')
+
+def image_files(sources:list) -> list[tuple[str, str|None]]:
+    "(path, error) for each photo that `sources` (files, folders, glob patterns) names; the error says why a source names none."
+    found = []
+    for s in map(str, sources):
+        p = Path(s)
+        if p.is_dir():
+            inside = sorted(str(f) for f in p.rglob('*') if f.is_file() and f.suffix.lower() in IMAGE_SUFFIXES)
+            found += [(f, None) for f in inside] or [(s, f"{s} holds no image files ({', '.join(sorted(IMAGE_SUFFIXES))})")]
+        elif p.exists(): found.append((s, None))
+        elif _is_glob(s): found += [(f, None) for f in sorted(glob.glob(s, recursive=True)) if Path(f).is_file()] or [(s, f"No file matches {s}")]
+        else: found.append((s, f"No such file or folder: {s}"))
+    return found
+
+# %% ../nbs/05_cli.ipynb #c013b
+def predict_rows(clf:CarClassifier, files:list, k:int=5, bs:int=32):
+    "Yield (path, prediction or None, error or None) for each of `files` (from `image_files`), in order, `bs` photos per forward pass."
+    for i in range(0, len(files), bs):
+        rows, items = [], []
+        for path, error in files[i:i + bs]:
+            if error is None:
+                try: items.append(clf.item_arrays([path]))
+                except (ValueError, OSError) as e: error = str(e)
+            rows.append((path, error))
+        probs = iter(clf.probabilities([], np.concatenate(items)) if items else [])
+        for path, error in rows: yield path, None if error else clf._guesses(next(probs), k), error
+
+# %% ../nbs/05_cli.ipynb #c013c
+def prediction_record(path:str, pred, error:str|None, k:int=5) -> dict:
+    "One flat row: path, known, label_1, probability_1 ... label_k, probability_k, error (blank where there is nothing)."
+    row = dict(path=path, known='' if pred is None else pred.is_known)
+    for j in range(k):
+        g = pred.guesses[j] if pred is not None and j < len(pred.guesses) else None
+        row[f'label_{j + 1}'], row[f'probability_{j + 1}'] = (g.label, round(g.probability, 4)) if g else ('', '')
+    return dict(row, error=error or '')
+
+def table_line(path:str, pred, error:str|None, width:int=40) -> str:
+    "One row of the table `predict` prints: the path, then the answer and the other guesses, or the error."
+    if error: return f"{path:<{width}}  error: {error}"
+    return f"{path:<{width}}  {pred}" + ''.join(f" | {g.label} {g.probability:.0%}" for g in pred.guesses[1:])
+
+# %% ../nbs/05_cli.ipynb #c013d
 def predict_command(args) -> int:
-    "Print the top-k guesses for each image; one error line per bad image, exit status 1 if any failed."
-    clf, failed = CarClassifier.from_pretrained(args.model, backend=args.backend, int8=args.int8 or None), 0
-    for image in args.images:
-        try: pred = clf.predict(image, k=args.k)
-        except (ValueError, OSError) as e:
-            print(f"error: {image}: {e}", file=sys.stderr); failed += 1
-            continue
-        if args.json: print(json.dumps(dict(image=image, **pred.to_dict())))
-        else: print(f"{image}: {pred}" + ''.join(f"\n  {g.probability:6.1%}  {g.label}" for g in pred.guesses))
+    "Write one row per photo named by `args.images`; exit status 1 if any photo failed, 130 if interrupted (the rows so far are kept)."
+    from tqdm.auto import tqdm
+    files = image_files(args.images)
+    clf = CarClassifier.from_pretrained(args.model, backend=args.backend, int8=args.int8 or None)
+    out = open(args.csv, 'w', newline='') if args.csv else sys.stdout
+    writer = csv.DictWriter(out, list(prediction_record('', None, None, args.k))) if args.csv else None
+    if writer: writer.writeheader()
+    width, done, failed = min(max(len(p) for p, _ in files), 60), 0, 0
+    try:
+        with tqdm(total=len(files), unit='photo', file=sys.stderr, disable=None) as bar:
+            for path, pred, error in predict_rows(clf, files, args.k, args.bs):
+                if writer: writer.writerow(prediction_record(path, pred, error, args.k))
+                elif args.json: print(json.dumps(dict(path=path, **(pred.to_dict() if pred else dict(is_known=None, guesses=[])), error=error)))
+                else: print(table_line(path, pred, error, width))
+                done, failed = done + 1, failed + bool(error)
+                if (done % args.bs == 0 or done == len(files)): out.flush(); bar.update(done - bar.n)
+    except KeyboardInterrupt:
+        print(f"interrupted: {done} of {len(files)} photos written{f' to {args.csv}' if args.csv else ''}", file=sys.stderr)
+        return 130
+    finally:
+        if args.csv: out.close()
+    print(f"{done} photos: {done - failed} answered, {failed} could not be read{f'; rows in {args.csv}' if args.csv else ''}", file=sys.stderr)
     return 1 if failed else 0
 
 # %% ../nbs/05_cli.ipynb #c014
@@ -141,11 +186,13 @@ def add_serving_options(p, backend:bool=True, int8:bool=True):
 
 def add_predict_parser(sub):
     "The `predict` and `export` subcommands."
-    predict = sub.add_parser('predict', help='recognise the car in each image')
-    predict.add_argument('images', nargs='+', help='image files (JPEG, PNG, WebP...)')
+    predict = sub.add_parser('predict', help='recognise the car in each photo of files, folders or glob patterns')
+    predict.add_argument('images', nargs='+', help="image files (JPEG, PNG, WebP...), folders of them (searched recursively) or glob patterns ('cars/*.jpg')")
     predict.add_argument('--model', help='folder written by train (config.json, model.onnx or model.safetensors) or a Hub id (default: the shipped model)')
-    predict.add_argument('-k', type=int, default=5, help='how many guesses per image')
-    predict.add_argument('--json', action='store_true', help='one JSON object per image')
+    predict.add_argument('-k', type=int, default=5, help='how many guesses per photo')
+    predict.add_argument('--bs', type=int, default=32, help='photos per forward pass')
+    predict.add_argument('--json', action='store_true', help='one JSON object per photo instead of the table')
+    predict.add_argument('--csv', metavar='FILE', help='write the rows into this CSV file instead')
     add_serving_options(predict)
     predict.set_defaults(run=predict_command)
     export = sub.add_parser('export', help='write model.onnx (and model.int8.onnx) beside a saved model, for ONNX Runtime')
@@ -155,7 +202,9 @@ def add_predict_parser(sub):
 
 def export_command(args) -> int:
     "Write `model.onnx` beside the model in `args.model`."
-    from car_classifier.network import export_onnx  # needs PyTorch
+    from car_classifier.data import cars_dataframe
+    from car_classifier.network import export_onnx
+    from car_classifier.inference import quantize_onnx
     print(export_onnx(args.model))
     if args.int8:
         df = cars_dataframe(args.int8)
@@ -163,16 +212,12 @@ def export_command(args) -> int:
     return 0
 
 # %% ../nbs/05_cli.ipynb #c016
-def grad_cam_figure(clf:CarClassifier, fnames:list, save):
-    "Grad-CAM of `clf`'s predicted class on each image, laid over the image as the network saw it."
-    images, cams, titles = [], [], []
-    for f in fnames:
-        cam, idx = clf.grad_cam(f)
-        images.append(open_image(f).resize((cam.shape[1], cam.shape[0]))); cams.append(cam); titles.append(f"looked for: {clf.cfg.classes[idx]}")
-    plt.close(plot_grad_cam(images, cams, titles, save=save))
-
 def evaluate_command(args) -> int:
     "Evaluate `args.model` on the test split of `args.data`; write metrics, per-class report and figures into `args.out`."
+    import matplotlib.pyplot as plt
+    from car_classifier.data import cars_dataframe
+    from car_classifier.interpret import evaluate, grad_cam_figure, write_report
+    from car_classifier.learner import plot_training
     clf, df = CarClassifier.from_pretrained(args.model, backend=args.backend, int8=args.int8 or None), cars_dataframe(args.data)
     test = df[df.is_test & df.label.notna()]
     if test.empty: raise ValueError(f"{args.data} has no labelled test images (see `car-classifier data {args.data}`)")
@@ -186,30 +231,15 @@ def evaluate_command(args) -> int:
     print(json.dumps(res['metrics']))
     return 0
 
-# %% ../nbs/05_cli.ipynb #c018
-COMPARISONS = dict(frozen_only=dict(epochs=0), fine_tuned=dict(), no_augmentation=dict(aug=False), half_resolution=dict(size='half'))
-
-def compare_configs(df:pd.DataFrame, base:str, names:list, weights=None, seed:int=42, **overrides) -> pd.DataFrame:
-    "Train each configuration of `COMPARISONS` in `names` on `df` and score it on the test split: one row each."
-    rows = []
-    for name in names:
-        changes = dict(COMPARISONS[name])
-        r = recipe(base, **overrides)
-        if changes.get('size') == 'half': changes['size'] = r['size'] // 2
-        r, start = {**r, **changes}, time.time()
-        learn, _ = fit_recipe(df, r, weights, seed, num_workers=0, path=Path(tempfile.mkdtemp()))
-        m = evaluate(learn, learn.dls.test_df)['metrics']
-        rows.append(dict(config=name, size=r['size'], epochs=f"{r['freeze_epochs']}+{r['epochs']}", aug=r['aug'], top1=m['top1'], top5=m['top5'], make_accuracy=m['make_accuracy'], macro_f1=m['macro_f1'], seconds=round(time.time() - start)))
-    return pd.DataFrame(rows)
-
 # %% ../nbs/05_cli.ipynb #c019
 def compare_command(args) -> int:
     "Print (and save as CSV) the comparison table of the configurations asked for."
-    setup_distributed()
-    df, is_sample = _train_data(args)
+    from car_classifier.learner import compare_configs, setup_distributed, teardown_distributed
     names = args.configs.split(',')
     unknown = set(names) - set(COMPARISONS)
     if unknown: raise ValueError(f"Unknown configurations {sorted(unknown)}; choose among {', '.join(COMPARISONS)}")
+    setup_distributed()
+    df, is_sample = _train_data(args)
     fields = {k: getattr(args, k) for k in ('arch', 'size', 'freeze_epochs', 'epochs', 'bs', 'lr_find_iters') if getattr(args, k, None) is not None}
     table = compare_configs(df, args.recipe or ('sample' if is_sample else 'default'), names, weights=args.weights, seed=args.seed, **fields,
                             pretrained=False if args.no_pretrained else None)
@@ -260,7 +290,7 @@ def space_command(args) -> int:
     from car_classifier.app import write_space
     dest = write_space(packaged_model_dir() if args.model is None else args.model, args.out, examples=example_images(args.examples, args.model), title=args.title, int8=args.int8 or None)
     print(f"Space written to {dest}. Try it: cd {dest} && python -m venv .venv && .venv/bin/pip install -r requirements.txt && .venv/bin/python app.py\n"
-          f"Publish it: hf upload USER/SPACE_NAME {dest} . --repo-type space")
+          f"Publish it: car-classifier push --space {dest} --repo USER/SPACE_NAME")
     return 0
 
 # %% ../nbs/05_cli.ipynb #c020c
@@ -329,10 +359,16 @@ unusual angles and cars outside the 196 classes get lower or wrong answers.
 # %% ../nbs/05_cli.ipynb #c020f
 SHIPPED_FILES = ('config.json', 'record.json', 'history.csv', 'training.png')
 
-def package_model(model:str|Path, report:str|Path, dest:str|Path, int8:bool=False, command:str='', notes:str='') -> Path:
-    "Copy what serving needs from the trained `model` folder and the `evaluate` `report` into `dest` (emptied first), with a model card; `int8`: ship and serve the 8-bit network."
+def write_head(weights:Path, dest:Path) -> Path:
+    "Write the head's weights of `weights` (a model.safetensors) into `dest` in float16: half the bytes, and all that Grad-CAM needs."
     from safetensors import safe_open
     from safetensors.numpy import save_file
+    with safe_open(weights, framework='numpy') as f:
+        save_file({k: f.get_tensor(k).astype(np.float16) for k in f.keys() if k.startswith('1.') and not k.endswith('num_batches_tracked')}, dest)
+    return dest
+
+def package_model(model:str|Path, report:str|Path, dest:str|Path, int8:bool=False, command:str='', notes:str='') -> Path:
+    "Copy what serving needs from the trained `model` folder and the `evaluate` `report` into `dest` (emptied first), with a model card; `int8`: ship and serve the 8-bit network."
     model, report, dest = Path(model), Path(report), Path(dest)
     if not (report/'metrics.json').exists(): raise FileNotFoundError(f"{report/'metrics.json'} not found: run `car-classifier evaluate --model {model} --tta --out {report}` first")
     if dest.exists(): shutil.rmtree(dest)
@@ -340,8 +376,7 @@ def package_model(model:str|Path, report:str|Path, dest:str|Path, int8:bool=Fals
     for f in SHIPPED_FILES + ('model.int8.onnx' if int8 else 'model.onnx',):
         if not (model/f).exists(): raise FileNotFoundError(f"{model/f} not found: is {model} a folder written by `car-classifier train`?")
         shutil.copy(model/f, dest/f)
-    with safe_open(model/'model.safetensors', framework='numpy') as f:  # the head only, in float16: half the bytes, and Grad-CAM needs no more
-        save_file({k: f.get_tensor(k).astype(np.float16) for k in f.keys() if k.startswith('1.') and not k.endswith('num_batches_tracked')}, dest/'head.safetensors')
+    write_head(model/'model.safetensors', dest/'head.safetensors')
     for e in example_images(None, model): shutil.copy(e, dest/'examples'/e.name)
     shutil.copy(report/'metrics.json', dest/'metrics.json')
     cfg, metrics = ClassifierConfig.from_json(dest/'config.json'), json.loads((report/'metrics.json').read_text())
@@ -370,6 +405,57 @@ def add_package_parser(sub):
     p.add_argument('--command', help='the command that trained the model, quoted in the model card')
     p.add_argument('--notes', default='', help='Markdown added to the model card after the results')
     p.set_defaults(run=package_command)
+
+# %% ../nbs/05_cli.ipynb #c020h
+HUB_FILES = MODEL_FILES + ('README.md', 'metrics.json', 'record.json', 'history.csv', 'training.png')  # what a model repository holds
+SPACE_NEEDS = ('app.py', 'README.md', 'requirements.txt')
+
+def hub_token() -> str:
+    "The Hugging Face token in use; ValueError saying how to get one when there is none."
+    from huggingface_hub import get_token
+    if token := get_token(): return token
+    raise ValueError("No Hugging Face token: run `hf auth login`, or set HF_TOKEN to a token with write access (https://huggingface.co/settings/tokens)")
+
+def model_repo_folder(model:str|Path, dest:str|Path) -> Path:
+    "Stage a model repository in `dest`: the files of `HUB_FILES` that `model` has, its examples, and a model card."
+    model, dest = Path(model), Path(dest)
+    if not (model/'config.json').exists(): raise FileNotFoundError(f"{model/'config.json'} not found: push --model takes a folder written by `car-classifier train` or `package`")
+    dest.mkdir(parents=True, exist_ok=True)
+    for f in HUB_FILES:
+        if (model/f).exists(): shutil.copy(model/f, dest/f)
+    if (model/'examples').is_dir(): shutil.copytree(model/'examples', dest/'examples', dirs_exist_ok=True)
+    if not (dest/'head.safetensors').exists() and (model/'model.safetensors').exists(): write_head(model/'model.safetensors', dest/'head.safetensors')
+    if not (dest/'README.md').exists():
+        read = lambda f: json.loads((model/f).read_text()) if (model/f).exists() else None
+        model_card(ClassifierConfig.from_json(model/'config.json'), read('metrics.json') or {}, read('record.json')).save(dest/'README.md')
+    return dest
+
+def push_command(args) -> int:
+    "Upload a model folder (`--model`) or a Space folder (`--space`) to the Hub repository `args.repo`."
+    from huggingface_hub import HfApi
+    kind, src = ('space', Path(args.space)) if args.space else ('model', Path(args.model))
+    if kind == 'space' and (missing := [f for f in SPACE_NEEDS if not (src/f).exists()]):
+        raise FileNotFoundError(f"{src} lacks {', '.join(missing)}: push --space takes a folder written by `car-classifier space`")
+    token = hub_token()
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = model_repo_folder(src, tmp) if kind == 'model' else src
+        api = HfApi(token=token)
+        try:
+            url = api.create_repo(args.repo, repo_type=kind, space_sdk='gradio' if kind == 'space' else None, private=args.private, exist_ok=True)
+            api.upload_folder(folder_path=folder, repo_id=args.repo, repo_type=kind, commit_message=f"Upload with car-classifier push --{kind}")
+        except Exception as e: raise ConnectionError(f"Could not push to {args.repo} on the Hugging Face Hub: {str(e).splitlines()[0][:300]}") from None
+    print(url)
+    return 0
+
+def add_push_parser(sub):
+    "The `push` subcommand."
+    p = sub.add_parser('push', help='publish a model folder or a Space folder on the Hugging Face Hub')
+    what = p.add_mutually_exclusive_group(required=True)
+    what.add_argument('--model', help='model folder (written by train or package)')
+    what.add_argument('--space', help='Space folder (written by space)')
+    p.add_argument('--repo', required=True, help='USER/NAME of the repository, created when missing')
+    p.add_argument('--private', action='store_true', help='create the repository as private')
+    p.set_defaults(run=push_command)
 
 # %% ../nbs/05_cli.ipynb #c022
 def add_train_parser(sub):
@@ -415,6 +501,7 @@ def cli_parser() -> argparse.ArgumentParser:
     add_evaluate_parsers(sub)
     add_demo_parsers(sub)
     add_package_parser(sub)
+    add_push_parser(sub)
     return parser
 
 # %% ../nbs/05_cli.ipynb #c024
@@ -430,6 +517,10 @@ def main(argv:list[str]|None=None) -> int:
             return args.run(args)
     except (ValueError, FileNotFoundError, FileExistsError, ConnectionError) as e:
         print(f"error: {e}", file=sys.stderr)
+        return 2
+    except ModuleNotFoundError as e:
+        if (advice := missing_extra(e)) is None: raise
+        print(f"error: {advice}", file=sys.stderr)
         return 2
 
 # %% ../nbs/05_cli.ipynb #c039

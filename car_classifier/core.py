@@ -15,7 +15,8 @@ import numpy as np
 from PIL import Image, ImageOps
 
 # %% auto #0
-__all__ = ['MULTIWORD_MAKES', 'MAX_PIXELS', 'stanford_cars_classes', 'parse_car_name', 'official_name', 'to_rgb', 'alone']
+__all__ = ['MULTIWORD_MAKES', 'MAX_PIXELS', 'RECIPES', 'COMPARISONS', 'IMAGE_SUFFIXES', 'stanford_cars_classes', 'parse_car_name',
+           'official_name', 'to_rgb', 'alone', 'recipe', 'comparison_recipe']
 
 # %% ../nbs/00a_core.ipynb #c006
 @cache
@@ -64,3 +65,39 @@ def alone():
     finally:
         if saved is None: del os.environ['WORLD_SIZE']
         else: os.environ['WORLD_SIZE'] = saved
+
+# %% ../nbs/00a_core.ipynb #c022b
+_RECIPE = dict(arch='resnet34', pretrained=True, size=224, item_size=None, freeze_size=None, min_size=None, freeze_epochs=1, epochs=5, bs=32,
+               label_smoothing=0.1, mixup=0., suggest=('valley', 'minimum'), div=100., lr_find_iters=100, crop=False, aug=True,
+               min_scale=0.75, min_zoom=1., valid_pad=0.)
+
+RECIPES = dict(
+    default=dict(_RECIPE, size=400, freeze_size=224, freeze_epochs=3, epochs=20),
+    cpu=dict(_RECIPE, arch='efficientnet_lite0', item_size=224, freeze_size=128, min_size=128, epochs=16, suggest=('valley', 'valley'), div=3.,
+             lr_find_iters=100, min_scale=0.5, min_zoom=0.75, valid_pad=0.08),
+    sample=dict(_RECIPE, arch='resnet18', pretrained=False, size=64, freeze_epochs=0, epochs=3, bs=16, lr_find_iters=20),
+)
+
+def recipe(name:str='default', **overrides) -> dict:
+    "The recipe `name` with `overrides` applied (None values are ignored)."
+    if name not in RECIPES: raise ValueError(f"Unknown recipe {name!r}; choose one of {', '.join(RECIPES)}")
+    unknown = set(overrides) - set(RECIPES[name])
+    if unknown: raise ValueError(f"Unknown recipe fields {sorted(unknown)}; a recipe has {', '.join(RECIPES[name])}")
+    return {**RECIPES[name], **{k: v for k, v in overrides.items() if v is not None}}
+
+
+# %% ../nbs/00a_core.ipynb #c022h
+COMPARISONS = dict(  # name -> the changes it makes to a recipe
+    frozen_only=lambda r: dict(freeze_epochs=r['freeze_epochs'] + r['epochs'], epochs=0),
+    fine_tuned=lambda r: dict(freeze_epochs=max(r['freeze_epochs'], 1), epochs=max(r['epochs'], 1)),
+    no_augmentation=lambda r: dict(aug=False, freeze_size=None, min_size=None),
+    half_resolution=lambda r: {k: r[k] // 2 for k in ('size', 'item_size', 'freeze_size', 'min_size') if r[k]},
+)
+
+def comparison_recipe(r:dict, name:str) -> dict:
+    "The recipe `r` changed as the configuration `name` of `COMPARISONS` says."
+    if name not in COMPARISONS: raise ValueError(f"Unknown configuration {name!r}; choose among {', '.join(COMPARISONS)}")
+    return dict(r, **COMPARISONS[name](r))
+
+# %% ../nbs/00a_core.ipynb #c022e
+IMAGE_SUFFIXES = {'.jpg', '.jpeg', '.png', '.bmp', '.gif', '.webp', '.tif', '.tiff'}

@@ -16,7 +16,7 @@ from fastcore.basics import ifnone, store_attr
 from fastcore.meta import delegates
 from fastprogress.fastprogress import progress_bar
 
-from .core import MAX_PIXELS, official_name, parse_car_name, stanford_cars_classes, to_rgb
+from .core import IMAGE_SUFFIXES, MAX_PIXELS, official_name, parse_car_name, stanford_cars_classes, to_rgb
 
 warnings.filterwarnings('ignore', message='`torch.jit.script` is deprecated', category=FutureWarning)  # raised by fastai's import on torch>=2.10
 from fastai.data.block import CategoryBlock, DataBlock, TransformBlock
@@ -27,11 +27,11 @@ from fastai.vision.augment import Resize, aug_transforms
 from fastai.vision.core import PILImage, imagenet_stats
 
 # %% auto #0
-__all__ = ['LAYOUT_WRITERS', 'CARS_COLUMNS', 'IMAGE_SUFFIXES', 'CSV_COLUMNS', 'LAYOUTS', 'read_mat', 'mat_annotations',
-           'mat_class_names', 'draw_car', 'mat_struct', 'mat_cell', 'make_tiny_cars', 'find_under', 'image_folder',
-           'CarsDataWarning', 'read_official', 'read_all_in_one', 'read_folders', 'read_csv', 'detect_layout',
-           'image_problem', 'drop_bad_images', 'cars_path', 'cars_dataframe', 'cars_summary', 'crop_to_box',
-           'loosen_frame', 'CarImageLoader', 'stratified_valid', 'cars_datablock', 'cars_dataloaders']
+__all__ = ['LAYOUT_WRITERS', 'CARS_COLUMNS', 'CSV_COLUMNS', 'LAYOUTS', 'read_mat', 'mat_annotations', 'mat_class_names',
+           'draw_car', 'mat_struct', 'mat_cell', 'make_tiny_cars', 'find_under', 'image_folder', 'CarsDataWarning',
+           'read_official', 'read_all_in_one', 'read_folders', 'read_csv', 'detect_layout', 'image_problem',
+           'drop_bad_images', 'cars_path', 'cars_dataframe', 'cars_summary', 'crop_to_box', 'loosen_frame',
+           'CarImageLoader', 'stratified_valid', 'cars_datablock', 'cars_dataloaders']
 
 # %% ../nbs/00_data.ipynb #c008
 def read_mat(path:Path, key:str) -> np.ndarray:
@@ -171,7 +171,6 @@ def image_folder(root:Path, name:str) -> Path|None:
 
 # %% ../nbs/00_data.ipynb #c027
 CARS_COLUMNS = ['fname', 'label', 'make', 'model', 'year', 'x1', 'y1', 'x2', 'y2', 'is_test']
-IMAGE_SUFFIXES = {'.jpg', '.jpeg', '.png', '.bmp', '.gif', '.webp', '.tif', '.tiff'}
 
 class CarsDataWarning(UserWarning):
     "Something in the dataset was left out or is incomplete; the message says what and why."

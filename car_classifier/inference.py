@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image
+from fastcore.basics import patch
 
 import car_classifier
 from .core import MAX_PIXELS, alone, parse_car_name, to_rgb
@@ -20,9 +21,8 @@ from .core import MAX_PIXELS, alone, parse_car_name, to_rgb
 # %% auto #0
 __all__ = ['MIN_SIDE', 'MODEL_FILES', 'BACKENDS', 'ClassifierConfig', 'resize_item', 'area_resize', 'torch_linspace',
            'linear_resize', 'prepare', 'open_image', 'check_content', 'CarGuess', 'CarPrediction', 'packaged_model_dir',
-           'CarClassifier', 'item_arrays', 'inputs', 'forward', 'softmax', 'probabilities', 'predict', 'predict_batch',
-           'unknown_threshold', 'learner_config', 'save_classifier', 'quantize_onnx', 'head_gradient', 'head_layers_np',
-           'grad_cam']
+           'hub_files', 'CarClassifier', 'softmax', 'unknown_threshold', 'learner_config', 'save_classifier',
+           'quantize_onnx', 'head_gradient', 'head_layers_np']
 
 # %% ../nbs/03_inference.ipynb #c006
 @dataclass
@@ -176,8 +176,18 @@ def packaged_model_dir() -> Path:
     "The folder of the model shipped inside the package (`car_classifier/model`), used when no model is named."
     return Path(str(files('car_classifier')/'model'))
 
-def _model_dir(path_or_id:str|Path|None) -> Path:
-    "A local folder, the local copy of a Hub repository, or (for None) the model shipped with the package."
+def _has_onnxruntime() -> bool:
+    try: import onnxruntime  # noqa: F401
+    except ImportError: return False
+    return True
+
+def hub_files(cfg:ClassifierConfig, backend:str='auto', int8:bool|None=None) -> list[str]:
+    "The files of a model repository that serving through `backend` needs: the config, one network, and the head for Grad-CAM."
+    if backend == 'torch' or (backend == 'auto' and not _has_onnxruntime()): return ['config.json', 'model.safetensors']
+    return ['config.json', 'model.int8.onnx' if (cfg.int8 if int8 is None else int8) else 'model.onnx', 'head.safetensors']
+
+def _model_dir(path_or_id:str|Path|None, backend:str='auto', int8:bool|None=None) -> Path:
+    "A local folder, the local copy of the files of a Hub repository that `backend` needs, or (for None) the model shipped with the package."
     if path_or_id is None:
         d = packaged_model_dir()
         if not (d/'config.json').exists(): raise FileNotFoundError(f"This installation has no shipped model ({d} is empty): pass a model folder or a Hub id")
@@ -185,8 +195,10 @@ def _model_dir(path_or_id:str|Path|None) -> Path:
     p = Path(path_or_id).expanduser()
     if p.is_dir(): return p
     if p.exists() or str(path_or_id).count('/') != 1: raise FileNotFoundError(f"No model folder at {path_or_id}: pass a folder holding config.json and model.onnx or model.safetensors, or a Hub id such as user/cars")
-    from huggingface_hub import snapshot_download
-    try: return Path(snapshot_download(str(path_or_id), allow_patterns=list(MODEL_FILES)))
+    import huggingface_hub as hub
+    try:
+        cfg = ClassifierConfig.from_json(hub.hf_hub_download(str(path_or_id), 'config.json'))
+        return Path(hub.snapshot_download(str(path_or_id), allow_patterns=hub_files(cfg, backend, int8)))
     except Exception as e: raise FileNotFoundError(f"Could not fetch {path_or_id} from the Hugging Face Hub ({str(e)[:200]}); offline? pass a local folder") from e
 
 # %% ../nbs/03_inference.ipynb #c024
@@ -204,7 +216,7 @@ class CarClassifier:
     def from_pretrained(cls, path_or_id:str|Path|None=None, backend:str='auto', threads:int|None=None, fast:bool=False, int8:bool|None=None) -> CarClassifier:
         "Load a folder (or Hub id) written by `save_classifier`, or the shipped model when none is named; `int8` serves `model.int8.onnx` (None: as its config says)."
         if backend not in BACKENDS: raise ValueError(f"Unknown backend {backend!r}: use one of {', '.join(map(repr, BACKENDS))}")
-        d = _model_dir(path_or_id)
+        d = _model_dir(path_or_id, backend, int8)
         if not (d/'config.json').exists(): raise FileNotFoundError(f"{d/'config.json'} not found: a model folder holds config.json, model.safetensors and model.onnx (written by save_classifier)")
         cfg = ClassifierConfig.from_json(d/'config.json')
         int8 = (cfg.int8 and backend != 'torch') if int8 is None else int8  # None: as the model folder says
@@ -240,17 +252,18 @@ def _torch_network(d:Path, threads:int|None=None):
     return load_network(d).to(memory_format=torch.channels_last)
 
 # %% ../nbs/03_inference.ipynb #c028
+@patch
 def item_arrays(self:CarClassifier, images:list) -> np.ndarray:
     "uint8 NHWC array of `images`, opened and checked safely, resized by Pillow to the config's `item_size` (`input_size` when `fast`)."
     size = self.cfg.input_size if self.fast else self.cfg.item_size
     return np.stack([np.asarray(resize_item(check_content(open_image(im, draft=size if self.fast else None)), size, self.cfg.resize_method)) for im in images])
-CarClassifier.item_arrays = item_arrays
 
+@patch
 def inputs(self:CarClassifier, items:np.ndarray) -> np.ndarray:
     "The network's input (float32 NCHW) for uint8 images from `item_arrays`."
     return prepare(items, self.cfg, batch_resize=False if self.fast else None)
-CarClassifier.inputs = inputs
 
+@patch
 def forward(self:CarClassifier, x:np.ndarray, features:bool=False):
     "The logits for network input `x` (and the body's feature map, when `features`), through ONNX Runtime or PyTorch."
     if self.session is not None:
@@ -262,31 +275,31 @@ def forward(self:CarClassifier, x:np.ndarray, features:bool=False):
         f = self.net[0](torch.from_numpy(x).contiguous(memory_format=torch.channels_last))
         logits = self.net[1](f).float().numpy()
     return (logits, f.float().numpy()) if features else logits
-CarClassifier.forward = forward
 
 def softmax(x:np.ndarray) -> np.ndarray:
     "Softmax over the last axis, computed stably."
     e = np.exp(x - x.max(-1, keepdims=True))
     return e / e.sum(-1, keepdims=True)
 
+@patch
 def probabilities(self:CarClassifier, images:list, items:np.ndarray|None=None) -> np.ndarray:
     "Class probabilities, one row per image (or per item of `items`, when already prepared), columns in the order of `cfg.classes`."
     items = self.item_arrays(list(images)) if items is None else items
     return softmax(self.forward(self.inputs(items)).astype(np.float32))
-CarClassifier.probabilities = probabilities
 
 # %% ../nbs/03_inference.ipynb #c029
+@patch
 def _guesses(self:CarClassifier, probs:np.ndarray, k:int) -> CarPrediction:
     top = np.argsort(-probs)[:k]
     guesses = [CarGuess(self.cfg.classes[i], **parse_car_name(self.cfg.classes[i]), probability=float(probs[i])) for i in top]
     return CarPrediction(guesses, is_known=guesses[0].probability >= self.threshold, threshold=self.threshold)
-CarClassifier._guesses = _guesses
 
+@patch
 def predict(self:CarClassifier, image, k:int=5) -> CarPrediction:
     "The top-`k` guesses for one image (path, bytes, PIL image or array), or 'not a known car' when unsure."
     return self._guesses(self.probabilities([image])[0], k)
-CarClassifier.predict = predict
 
+@patch
 def predict_batch(self:CarClassifier, images:list, k:int=5) -> list[CarPrediction]:
     "The top-`k` guesses for each of `images`, in one forward pass; a bad image raises a ValueError naming it."
     items = []
@@ -294,7 +307,6 @@ def predict_batch(self:CarClassifier, images:list, k:int=5) -> list[CarPredictio
         try: items.append(self.item_arrays([im]))
         except ValueError as e: raise ValueError(f"Image {i}: {e}") from None
     return [self._guesses(p, k) for p in self.probabilities(images, np.concatenate(items))]
-CarClassifier.predict_batch = predict_batch
 
 # %% ../nbs/03_inference.ipynb #c031
 def unknown_threshold(probs:np.ndarray, targets:np.ndarray, keep:float=0.95) -> float:
@@ -378,6 +390,7 @@ def head_layers_np(state:dict) -> list:
     return out
 
 # %% ../nbs/03_inference.ipynb #c038
+@patch
 def _head_state(self:CarClassifier) -> list:
     "The head's layers as NumPy arrays, read once from the network or from `model.safetensors`."
     if self._head is None:
@@ -389,8 +402,8 @@ def _head_state(self:CarClassifier) -> list:
             with safe_open(path, framework='numpy') as f: state = {k[2:]: f.get_tensor(k).astype(np.float32) for k in f.keys() if k.startswith('1.')}
         self._head = head_layers_np({k: v for k, v in state.items() if not k.endswith('num_batches_tracked')})
     return self._head
-CarClassifier._head_state = _head_state
 
+@patch
 def grad_cam(self:CarClassifier, image, class_idx:int|None=None) -> tuple[np.ndarray, int]:
     "Grad-CAM heatmap in [0, 1], `input_size` square, for `class_idx` (default: the top guess) on one image; and the class."
     if not self.cfg.pool: raise ValueError(f"Grad-CAM needs the body's feature map, and this {self.cfg.arch} pools inside its body")
@@ -401,4 +414,3 @@ def grad_cam(self:CarClassifier, image, class_idx:int|None=None) -> tuple[np.nda
     cam = np.maximum(np.tensordot(weights, a, 1), 0).astype(np.float32)
     cam = np.asarray(Image.fromarray(cam, 'F').resize((self.cfg.input_size,) * 2, Image.BILINEAR))
     return cam / max(float(cam.max()), 1e-8), c
-CarClassifier.grad_cam = grad_cam

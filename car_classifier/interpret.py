@@ -14,20 +14,27 @@ import matplotlib.pyplot as plt
 from PIL import Image, ImageOps
 from fastprogress.fastprogress import progress_bar
 from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
+from fastai.callback.core import Callback
 
 from .core import parse_car_name, to_rgb
+from .inference import open_image
 
 # %% auto #0
 __all__ = ['predict_probs', 'make_of', 'topk_accuracy', 'car_metrics', 'per_class_report', 'evaluate', 'most_confused',
            'plot_most_confused', 'plot_confusion', 'plot_confusion_by_make', 'plot_confusion_top', 'plot_per_class_f1',
-           'plot_top_losses', 'grad_cam', 'plot_grad_cam', 'write_report']
+           'plot_top_losses', 'grad_cam', 'plot_grad_cam', 'grad_cam_figure', 'write_report']
 
 # %% ../nbs/02_interpret.ipynb #c006
+class _MirrorBatches(Callback):
+    "Show the model every batch mirrored left to right."
+    def before_batch(self): self.learn.xb = tuple(x.flip(-1) for x in self.xb)
+
 def predict_probs(model, fnames:list, tta:bool=False, bs:int=32) -> np.ndarray:
-    "Class probabilities for the images `fnames`, rows in order, from a fastai Learner or an object with `probabilities(images)`."
+    "Class probabilities for the images `fnames`, rows in order, from a fastai Learner or an object with `probabilities(images)`; `tta`: the mean over each image and its mirror."
     if hasattr(model, 'dls'):
         dl = model.dls.test_dl(pd.DataFrame(dict(fname=list(fnames), x1=np.nan, y1=np.nan, x2=np.nan, y2=np.nan)))
-        return (model.tta(dl=dl)[0] if tta else model.get_preds(dl=dl)[0]).numpy()
+        probs = model.get_preds(dl=dl)[0].numpy()
+        return (probs + model.get_preds(dl=dl, cbs=[_MirrorBatches()])[0].numpy()) / 2 if tta else probs
     chunks = [list(fnames[i:i + bs]) for i in range(0, len(fnames), bs)]
     probs = np.concatenate([model.probabilities(c) for c in progress_bar(chunks, leave=False)])
     if not tta: return probs
@@ -159,6 +166,17 @@ def plot_grad_cam(images:list, cams:list, titles:list, save=None):
     for ax, img, cam, title in zip(axs.flat, images, cams, titles):
         ax.imshow(img); ax.imshow(cam, cmap='jet', alpha=0.45, extent=(0, img.width, img.height, 0)); ax.set_title(title, fontsize=8); ax.axis('off')
     return _done(fig, save)
+
+# %% ../nbs/02_interpret.ipynb #c029a
+def grad_cam_figure(clf, fnames:list, save=None):
+    "Grad-CAM of a `CarClassifier`'s predicted class on each image of `fnames`, laid over the image as the network saw it."
+    images, cams, titles = [], [], []
+    for f in fnames:
+        cam, idx = clf.grad_cam(f)
+        images.append(open_image(f).resize((cam.shape[1], cam.shape[0]))); cams.append(cam); titles.append(f"looked for: {clf.cfg.classes[idx]}")
+    fig = plot_grad_cam(images, cams, titles, save=save)
+    if save is not None: plt.close(fig)
+    return fig
 
 # %% ../nbs/02_interpret.ipynb #c031
 def write_report(res:dict, out:str|Path, n_confused:int=15) -> Path:

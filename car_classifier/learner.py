@@ -6,10 +6,10 @@ Docs: https://car-classifier.github.io/car_classifier/learner.html.md"""
 
 # %% ../nbs/01_learner.ipynb #c003
 from __future__ import annotations
-import copy, difflib, json, math, os, random, time
+import copy, difflib, json, math, os, random, socket, tempfile, time, urllib.error
 from pathlib import Path
 
-import numpy as np, torch, timm
+import numpy as np, pandas as pd, torch, timm
 import matplotlib.pyplot as plt
 from fastcore.foundation import L
 from fastcore.meta import delegates
@@ -31,17 +31,19 @@ from fastai.torch_core import num_distrib, rank_distrib, set_seed
 from fastai.vision.core import imagenet_stats
 from fastai.vision.learner import model_meta, vision_learner
 
-from .core import alone
+from .core import RECIPES, alone, comparison_recipe, recipe
+from .data import cars_dataloaders
+from .interpret import evaluate
 
 # %% auto #0
-__all__ = ['TORCHVISION_ARCHS', 'SUGGESTIONS', 'RECIPES', 'resolve_arch', 'load_state_dict_file', 'top5_accuracy', 'cars_metrics',
-           'match_normalize', 'seed_everything', 'plain_channels_last', 'ChannelsLastBatches', 'cars_learner',
-           'CarsDistributedDL', 'CarsDistributedTrainer', 'setup_distributed', 'teardown_distributed',
-           'distributed_cbs', 'broadcast_value', 'find_lr', 'epoch_ran', 'write_checkpoint', 'EpochCheckpoint',
-           'read_checkpoint', 'BestModelSaver', 'EarlyStopper', 'HistoryLogger', 'training_cbs', 'unfrozen_lr',
-           'size_schedule', 'resizing_tfms', 'batch_size_px', 'set_batch_size_px', 'ProgressiveResize', 'phase_sizes',
-           'fine_tune_with_lr_find', 'plot_training', 'recipe', 'hardware_recipe', 'images_per_second',
-           'epoch_overhead', 'plan_epochs']
+__all__ = ['TORCHVISION_ARCHS', 'SUGGESTIONS', 'resolve_arch', 'load_state_dict_file', 'top5_accuracy', 'cars_metrics',
+           'match_normalize', 'seed_everything', 'plain_channels_last', 'ChannelsLastBatches', 'network_error',
+           'cars_learner', 'CarsDistributedDL', 'CarsDistributedTrainer', 'setup_distributed', 'teardown_distributed',
+           'distributed_cbs', 'broadcast_value', 'find_lr', 'epoch_ran', 'rng_state', 'set_rng_state',
+           'write_checkpoint', 'EpochCheckpoint', 'read_checkpoint', 'BestModelSaver', 'EarlyStopper', 'HistoryLogger',
+           'training_cbs', 'unfrozen_lr', 'size_schedule', 'resizing_tfms', 'batch_size_px', 'set_batch_size_px',
+           'ProgressiveResize', 'phase_sizes', 'fine_tune_with_lr_find', 'plot_training', 'hardware_recipe',
+           'images_per_second', 'epoch_overhead', 'plan_epochs', 'budget_plan', 'fit_recipe', 'compare_configs']
 
 # %% ../nbs/01_learner.ipynb #c006
 TORCHVISION_ARCHS = {f.__name__: f for f in model_meta if callable(f) and f.__module__.startswith('torchvision')}
@@ -115,6 +117,15 @@ class ChannelsLastBatches(ChannelsLast):
     def before_batch(self): self.learn.xb = tuple(plain_channels_last(x) for x in self.xb)
 
 # %% ../nbs/01_learner.ipynb #c018
+def network_error(e:BaseException) -> bool:
+    "True when `e`, or an error it came from, is a failed connection or download (not a bug, nor a lack of memory)."
+    while e is not None:
+        if isinstance(e, (ConnectionError, TimeoutError, urllib.error.URLError, socket.gaierror)): return True
+        if type(e).__module__.split('.')[0] in ('httpx', 'httpcore', 'requests', 'urllib3'): return True
+        if type(e).__name__ in ('LocalEntryNotFoundError', 'OfflineModeIsEnabled'): return True  # huggingface_hub, offline
+        e = e.__cause__ or e.__context__
+    return False
+
 @delegates(vision_learner, but=['normalize', 'n_out', 'weights', 'loss_func'])
 def cars_learner(
     dls, # DataLoaders from `cars_dataloaders`
@@ -136,8 +147,8 @@ def cars_learner(
     extra_cbs = [*([MixUp(mixup)] if mixup else []), *([ChannelsLastBatches()] if channels_last else [])]
     kwargs = {'metrics': cars_metrics(), **kwargs, 'cbs': [*L(kwargs.get('cbs')), *extra_cbs]}
     try: learn = vision_learner(dls, fn, pretrained=pretrained, loss_func=_loss(label_smoothing), **extra, **kwargs)
-    except (OSError, ConnectionError, RuntimeError) as e:
-        if weights is not None or not pretrained: raise
+    except Exception as e:
+        if weights is not None or not pretrained or not network_error(e): raise
         raise ConnectionError(f"Could not download ImageNet weights for {arch} ({str(e)[:200]}). Offline? Pass weights=FILE (--weights FILE) or pretrained=False") from e
     match_normalize(dls, *_norm_stats(kind, fn if kind == 'timm' else arch))
     if torch.cuda.is_available(): learn.to_fp16()
@@ -201,40 +212,64 @@ def epoch_ran(learn:Learner) -> bool:
     "False for an epoch that `fit(start_epoch=...)` skipped: fastai still calls `after_epoch` for it, with nothing recorded."
     return bool(learn.recorder.values and learn.recorder.values[-1])
 
+def rng_state(learn:Learner) -> dict:
+    "The state of the random generators training draws from (Python's, NumPy's, PyTorch's, the training DataLoader's), as JSON-ready lists."
+    name, keys, pos, has_gauss, gauss = np.random.get_state()
+    loader = getattr(learn.dls.train, 'rng', None)
+    return dict(python=random.getstate(), numpy=[name, keys.tolist(), pos, has_gauss, gauss], torch=torch.get_rng_state().tolist(),
+                loader=loader.getstate() if loader else None)
+
+def set_rng_state(learn:Learner, s:dict):
+    "Put the random generators back in the state `rng_state` returned (read back from JSON)."
+    as_state = lambda v: (v[0], tuple(v[1]), v[2])  # JSON turned random's tuples into lists
+    random.setstate(as_state(s['python']))
+    np.random.set_state((s['numpy'][0], np.array(s['numpy'][1], dtype=np.uint32), *s['numpy'][2:]))
+    torch.set_rng_state(torch.tensor(s['torch'], dtype=torch.uint8))
+    if s['loader'] and getattr(learn.dls.train, 'rng', None): learn.dls.train.rng.setstate(as_state(s['loader']))
+
 def write_checkpoint(learn:Learner, phase:str, epoch:int, lr:float, record:dict):
-    "Save model and optimiser as `models/last.pth` and note phase, epoch, learning rate and record in `checkpoint.json` (rank 0 only)."
+    "Save model and optimiser as `models/last.pth`, each rank's random state, and note phase, epoch, learning rate and record in `checkpoint.json`."
     learn.save('last', with_opt=True)
-    if rank_distrib() == 0: (learn.path/'checkpoint.json').write_text(json.dumps(dict(phase=phase, epoch=epoch, lr=lr, record=record), indent=1))
+    (learn.path/learn.model_dir/f'rng{rank_distrib()}.json').write_text(json.dumps(rng_state(learn)))
+    trackers = {type(cb).__name__: cb.state() for cb in learn.cbs if isinstance(cb, _Resumable)}  # best so far, for the phase's end
+    state = dict(phase=phase, epoch=epoch, lr=lr, record=record, trackers=trackers)
+    if rank_distrib() == 0: (learn.path/'checkpoint.json').write_text(json.dumps(state, indent=1))
 
 class EpochCheckpoint(Callback):
     "Write a checkpoint after every epoch."
     order = 70
     def __init__(self, phase:str, lr:float, record:dict): self.phase, self.lr, self.record = phase, lr, record
     def after_epoch(self):
-        if not epoch_ran(self.learn): return
-        write_checkpoint(self.learn, self.phase, self.epoch, self.lr, self.record)
-        if os.environ.get('CAR_CLASSIFIER_CRASH_AFTER') == f'{self.phase}:{self.epoch}': os._exit(3)
+        if epoch_ran(self.learn): write_checkpoint(self.learn, self.phase, self.epoch, self.lr, self.record)
 
 # %% ../nbs/01_learner.ipynb #c031
 def read_checkpoint(learn:Learner) -> dict|None:
-    "The state `EpochCheckpoint` last wrote under `learn.path`, with the weights and optimiser loaded into `learn`; None when there is none."
+    "The state `EpochCheckpoint` last wrote under `learn.path`, with weights, optimiser and random state loaded; None when there is none."
     f = learn.path/'checkpoint.json'
     if not f.exists(): return None
     state = json.loads(f.read_text())
     learn.unfreeze() if state['phase'] == 'unfrozen' else learn.freeze()
     learn.load('last', with_opt=True)
+    if (rng := learn.path/learn.model_dir/f'rng{rank_distrib()}.json').exists(): set_rng_state(learn, json.loads(rng.read_text()))
     return state
 
 # %% ../nbs/01_learner.ipynb #c033
-class BestModelSaver(SaveModelCallback):
-    "fastai's `SaveModelCallback`, ignoring epochs skipped on resume."
+class _Resumable:
+    "A fastai tracker that ignores epochs skipped on resume, and takes up its best value (and patience) from the checkpoint."
+    carried = None
+    def before_fit(self):
+        super().before_fit()
+        if self.carried: self.best, self.wait = self.carried['best'], self.carried['wait']
+        self.carried = None
     def after_epoch(self):
         if epoch_ran(self.learn): super().after_epoch()
+    def state(self) -> dict: return dict(best=float(self.best), wait=getattr(self, 'wait', 0))
 
-class EarlyStopper(EarlyStoppingCallback):
-    "fastai's `EarlyStoppingCallback`, ignoring epochs skipped on resume."
-    def after_epoch(self):
-        if epoch_ran(self.learn): super().after_epoch()
+class BestModelSaver(_Resumable, SaveModelCallback):
+    "fastai's `SaveModelCallback`, resumable: the model it loads at the end is the best of the whole phase, crash or not."
+
+class EarlyStopper(_Resumable, EarlyStoppingCallback):
+    "fastai's `EarlyStoppingCallback`, resumable."
 
 class HistoryLogger(CSVLogger):
     "fastai's `CSVLogger` (appending), without lines for epochs skipped on resume, written by rank 0 only."
@@ -337,6 +372,7 @@ def fine_tune_with_lr_find(
         frozen_lr = next((p['lr'] for p in record['phases'] if p['phase'] == 'frozen'), None)
         lr = state['lr'] if resuming else found['lr'] if name == 'frozen' else unfrozen_lr(found['lr'], frozen_lr)
         start = state['epoch'] + 1 if resuming else 0
+        for cb in L(cbs).filter(lambda cb: isinstance(cb, _Resumable)): cb.carried = state.get('trackers', {}).get(type(cb).__name__) if resuming else None
         _fit_phase(learn, name, n_epochs, lr, div, start, record, [*([ProgressiveResize(sizes, final)] if sizes else []), *L(cbs)])
         record['phases'] = [p for p in record['phases'] if p['phase'] != name] + [_phase_record(learn, name, lr, n_epochs, start, found, sizes, time.time() - start_time)]
         write_checkpoint(learn, name, n_epochs - 1, lr, record)
@@ -364,24 +400,6 @@ def plot_training(record:dict, figsize=(12, 3.5)):
     return fig
 
 # %% ../nbs/01_learner.ipynb #c047
-_RECIPE = dict(arch='resnet34', pretrained=True, size=224, item_size=None, freeze_size=None, min_size=None, freeze_epochs=1, epochs=5, bs=32,
-               label_smoothing=0.1, mixup=0., suggest=('valley', 'minimum'), div=100., lr_find_iters=100, crop=False, aug=True,
-               min_scale=0.75, min_zoom=1., valid_pad=0.)
-
-RECIPES = dict(
-    default=dict(_RECIPE, size=400, freeze_size=224, freeze_epochs=3, epochs=20),
-    cpu=dict(_RECIPE, arch='efficientnet_lite0', item_size=224, freeze_size=128, min_size=128, epochs=16, suggest=('valley', 'valley'), div=3.,
-             lr_find_iters=100, min_scale=0.5, min_zoom=0.75, valid_pad=0.08),
-    sample=dict(_RECIPE, arch='resnet18', pretrained=False, size=64, freeze_epochs=0, epochs=3, bs=16, lr_find_iters=20),
-)
-
-def recipe(name:str='default', **overrides) -> dict:
-    "The recipe `name` with `overrides` applied (None values are ignored)."
-    if name not in RECIPES: raise ValueError(f"Unknown recipe {name!r}; choose one of {', '.join(RECIPES)}")
-    unknown = set(overrides) - set(RECIPES[name])
-    if unknown: raise ValueError(f"Unknown recipe fields {sorted(unknown)}; a recipe has {', '.join(RECIPES[name])}")
-    return {**RECIPES[name], **{k: v for k, v in overrides.items() if v is not None}}
-
 def hardware_recipe(cuda:bool|None=None) -> tuple[str, str]:
     "The recipe that fits this machine, and why: `default` on a CUDA GPU, `cpu` otherwise."
     cuda = torch.cuda.is_available() if cuda is None else cuda
@@ -462,3 +480,50 @@ def plan_epochs(
     return dict(freeze_epochs=fe, epochs=e, minutes=minutes, estimate_minutes=round(seconds(fe, e) / 60, 1),
                 images_per_second={str(k): round(v, 1) for k, v in speed.items()}, frozen_images_per_second=round(frozen_speed, 1),
                 valid_images_per_second=round(valid_speed, 1), epoch_overhead_seconds=round(overhead, 2))
+
+# %% ../nbs/01_learner.ipynb #c048j
+def budget_plan(learn:Learner, r:dict, minutes:float, resume:bool=False, say=None, max_epochs:int=100) -> dict:
+    "The epochs of `r` that fit in `minutes` (`plan_epochs`), kept in `budget.json` so that `--resume` continues the same plan."
+    f = Path(learn.path)/'budget.json'
+    if resume and f.exists(): return json.loads(f.read_text())
+    plan = plan_epochs(learn, minutes, r['freeze_epochs'], r['freeze_size'], r['min_size'], r['lr_find_iters'], max_epochs)
+    Path(learn.path).mkdir(parents=True, exist_ok=True); f.write_text(json.dumps(plan, indent=1))
+    if say: say(f"Budget {minutes:g} min: measured {plan['images_per_second']} training images/s by size, so {plan['freeze_epochs']} frozen + "
+                f"{plan['epochs']} unfrozen epochs, expected to take {plan['estimate_minutes']:g} min")
+    return plan
+
+def fit_recipe(
+    df:pd.DataFrame, # From `cars_dataframe`
+    r:dict, # A recipe, from `recipe` (not changed)
+    weights=None, # Local file of pretrained weights
+    seed:int=42, valid_pct:float=0.2, num_workers:int|None=None,
+    path='.', # Folder for checkpoints, `history.csv` and `budget.json`
+    resume:bool=False, # Continue from the checkpoint in `path`
+    cbs=None, # Extra callbacks, e.g. `training_cbs()`
+    budget:float|None=None, # Minutes: size the epochs to end within them
+    say=None, # Called with the line that tells the budget's plan
+    max_epochs:int|None=None, # With `budget`: at most this many unfrozen epochs
+) -> tuple:
+    "Build the DataLoaders and learner the recipe `r` describes, train them; return (learner, record)."
+    load = dict(valid_pct=valid_pct, seed=seed, bs=r['bs'], crop=r['crop'], aug=r['aug'], num_workers=num_workers, item_size=r['item_size'],
+                min_scale=r['min_scale'], min_zoom=r['min_zoom'], valid_pad=r['valid_pad'])
+    dls = cars_dataloaders(df, size=r['size'], **load)
+    learn = cars_learner(dls, r['arch'], pretrained=r['pretrained'], weights=weights, label_smoothing=r['label_smoothing'], mixup=r['mixup'],
+                         seed=seed, path=path)
+    plan = budget_plan(learn, r, budget, resume, say, max_epochs or 100) if budget else None
+    r = dict(r, **({k: plan[k] for k in ('freeze_epochs', 'epochs')} if plan else {}))
+    record = fine_tune_with_lr_find(learn, r['freeze_epochs'], r['epochs'], r['suggest'], r['div'], r['lr_find_iters'], r['freeze_size'],
+                                    r['min_size'], resume=resume, cbs=cbs)
+    return learn, {**record, **({'budget': plan} if plan else {})}
+
+# %% ../nbs/01_learner.ipynb #c048m
+def compare_configs(df:pd.DataFrame, base:str, names:list, weights=None, seed:int=42, **overrides) -> pd.DataFrame:
+    "Train each configuration of `COMPARISONS` in `names` on `df` and score it on the test split: one row each."
+    rows = []
+    for name in names:
+        r, start = comparison_recipe(recipe(base, **overrides), name), time.time()
+        learn, _ = fit_recipe(df, r, weights, seed, num_workers=0, path=Path(tempfile.mkdtemp()))
+        m = evaluate(learn, learn.dls.test_df)['metrics']
+        rows.append(dict(config=name, size=r['size'], freeze_size=r['freeze_size'] or r['size'], epochs=f"{r['freeze_epochs']}+{r['epochs']}", aug=r['aug'],
+                         top1=m['top1'], top5=m['top5'], make_accuracy=m['make_accuracy'], macro_f1=m['macro_f1'], seconds=round(time.time() - start)))
+    return pd.DataFrame(rows)
