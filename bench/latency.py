@@ -24,7 +24,8 @@ import numpy as np, torch
 from fastai.vision.core import PILImage
 from car_classifier.data import make_tiny_cars, cars_dataloaders, draw_car
 from car_classifier.learner import cars_learner
-from car_classifier.inference import CarClassifier, save_classifier
+from car_classifier.inference import CarClassifier
+from car_classifier.export import save_classifier
 
 def make_model(tmp:Path, arch:str, size:int):
     "A fastai learner for 196 classes (tiny stand-in data) and its saved folder."

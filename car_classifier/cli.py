@@ -7,13 +7,14 @@ Docs: https://car-classifier.github.io/car_classifier/cli.html.md"""
 # %% ../nbs/05_cli.ipynb #c003
 from __future__ import annotations
 import argparse, csv, glob, json, shutil, sys, tempfile, time, warnings
+from dataclasses import asdict, fields, replace
 from pathlib import Path
 
 import numpy as np
 from typing import TYPE_CHECKING
 if TYPE_CHECKING: from huggingface_hub import ModelCard
 
-from .core import COMPARISONS, IMAGE_SUFFIXES, RECIPES, recipe
+from .core import COMPARISONS, IMAGE_SUFFIXES, RECIPES, Recipe, recipe
 from .inference import BACKENDS, MODEL_FILES, ClassifierConfig, CarClassifier, open_image, packaged_model_dir
 
 # %% auto #0
@@ -85,24 +86,24 @@ def train_command(args) -> int:
     "Train on `args.data` with the recipe and the options given, and write the model and its record into `args.out`."
     from fastai.torch_core import num_distrib, rank_distrib
     from car_classifier.learner import fit_recipe, hardware_recipe, plot_training, setup_distributed, teardown_distributed, training_cbs
-    from car_classifier.inference import save_classifier
+    from car_classifier.export import save_classifier
     setup_distributed()
     started, say = time.time(), (lambda s: print(s, file=sys.stderr, flush=True)) if rank_distrib() == 0 else (lambda s: None)
     df, is_sample = _train_data(args)
-    fields = {k: getattr(args, k) for k in RECIPES['default'] if hasattr(args, k)}
+    options = {f.name: getattr(args, f.name) for f in fields(Recipe) if f.name != 'name' and hasattr(args, f.name)}
     name = args.recipe or ('sample' if is_sample else None)
     if name is None:
         name, why = hardware_recipe()
         say(f"Recipe: {name}, because {why} (choose another with --recipe)")
-    r = recipe(name, **fields, pretrained=False if args.no_pretrained else None)
+    r = recipe(name, **options, pretrained=False if args.no_pretrained else None)
     out = Path(args.out)
     learn, record = fit_recipe(df, r, args.weights, args.seed, args.valid_pct, args.num_workers, out, args.resume, training_cbs(patience=args.patience),
                                budget=args.budget, say=say, max_epochs=args.epochs)
     if rank_distrib() == 0:
         save_classifier(learn, out)
         save_examples(df, out/'examples')
-        r = dict(r, **{k: record['budget'][k] for k in ('freeze_epochs', 'epochs')}) if 'budget' in record else r
-        (out/'record.json').write_text(json.dumps(dict(recipe=dict(r, name=name), **record, processes=max(num_distrib(), 1),
+        r = replace(r, **{k: record['budget'][k] for k in ('freeze_epochs', 'epochs')}) if 'budget' in record else r
+        (out/'record.json').write_text(json.dumps(dict(recipe=asdict(r), **record, processes=max(num_distrib(), 1),
                                                      minutes=round((time.time() - started) / 60, 1)), indent=1))
         plot_training(record).savefig(out/'training.png', dpi=80)
         print(json.dumps(dict(out=str(out), **_report(record))))
@@ -203,8 +204,7 @@ def add_predict_parser(sub):
 def export_command(args) -> int:
     "Write `model.onnx` beside the model in `args.model`."
     from car_classifier.data import cars_dataframe
-    from car_classifier.network import export_onnx
-    from car_classifier.inference import quantize_onnx
+    from car_classifier.export import export_onnx, quantize_onnx
     print(export_onnx(args.model))
     if args.int8:
         df = cars_dataframe(args.int8)

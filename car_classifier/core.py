@@ -6,17 +6,19 @@ Docs: https://car-classifier.github.io/car_classifier/core.html.md"""
 
 # %% ../nbs/00a_core.ipynb #c003
 from __future__ import annotations
-import os, re
+import json, os, re
 from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field, fields, replace
 from functools import cache
 from importlib.resources import files
+from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageOps
 
 # %% auto #0
 __all__ = ['MULTIWORD_MAKES', 'MAX_PIXELS', 'RECIPES', 'COMPARISONS', 'IMAGE_SUFFIXES', 'stanford_cars_classes', 'parse_car_name',
-           'official_name', 'to_rgb', 'alone', 'recipe', 'comparison_recipe']
+           'official_name', 'to_rgb', 'ClassifierConfig', 'alone', 'Recipe', 'recipe', 'comparison_recipe']
 
 # %% ../nbs/00a_core.ipynb #c006
 @cache
@@ -55,6 +57,35 @@ def to_rgb(img:Image.Image) -> Image.Image:
         img.paste(rgba, mask=rgba.getchannel('A'))
     return img.convert('RGB')
 
+# %% ../nbs/00a_core.ipynb #c019y
+@dataclass
+class ClassifierConfig:
+    "What is needed to rebuild the network and prepare its input without fastai."
+    arch: str # torchvision or timm architecture name
+    arch_kind: str # 'torchvision' or 'timm'
+    classes: list # class names, in the order of the network's outputs
+    input_size: int = 224 # side of the square image the network sees
+    item_size: int = 224 # side of the first (Pillow) resize
+    resize_method: str = 'squish' # 'squish' (whole image, aspect ratio changed) or 'crop' (centre crop)
+    batch_resize: bool = True # resize again from item_size to input_size, as fastai's batch transforms do
+    mean: list = field(default_factory=lambda: [0.485, 0.456, 0.406]) # normalisation
+    std: list = field(default_factory=lambda: [0.229, 0.224, 0.225])
+    cut: int|None = None # where fastai cut a torchvision model into its body
+    pool: bool = True # whether the head pools a feature map (False for timm models that pool themselves)
+    unknown_threshold: float = 0. # below this top probability the answer is "not a known car"
+    int8: bool = False # serve model.int8.onnx by default (set when its official top-1 is within a point of float32)
+    car_classifier_version: str = ''
+
+    @classmethod
+    def from_json(cls, path:str|Path) -> ClassifierConfig:
+        "Read `config.json`, with an error naming any missing field."
+        d = json.loads(Path(path).read_text())
+        missing = [f.name for f in fields(cls) if f.name in ('arch', 'arch_kind', 'classes') and f.name not in d]
+        if missing: raise ValueError(f"{path} lacks {', '.join(missing)}; it was not written by car_classifier's save_classifier")
+        return cls(**{k: v for k, v in d.items() if k in {f.name for f in fields(cls)}})
+
+    def to_json(self, path:str|Path): Path(path).write_text(json.dumps(asdict(self), indent=1))
+
 # %% ../nbs/00a_core.ipynb #c021
 @contextmanager
 def alone():
@@ -67,37 +98,56 @@ def alone():
         else: os.environ['WORLD_SIZE'] = saved
 
 # %% ../nbs/00a_core.ipynb #c022b
-_RECIPE = dict(arch='resnet34', pretrained=True, size=224, item_size=None, freeze_size=None, min_size=None, freeze_epochs=1, epochs=5, bs=32,
-               label_smoothing=0.1, mixup=0., suggest=('valley', 'minimum'), div=100., lr_find_iters=100, crop=False, aug=True,
-               min_scale=0.75, min_zoom=1., valid_pad=0.)
+@dataclass(frozen=True)
+class Recipe:
+    "The configuration of a training run, as data (as timm's `PretrainedCfg` is); change it with `dataclasses.replace` or `recipe`."
+    name: str = 'default'
+    arch: str = 'resnet34' # torchvision ResNet name, or any timm model name
+    pretrained: bool = True # start from ImageNet weights
+    size: int = 224 # final image side
+    item_size: int|None = None # presizing: the side items are resized to before the batch augmentation (None: fastai's rule)
+    freeze_size: int|None = None # image side of the frozen phase (None: `size`; never above it)
+    min_size: int|None = None # progressive resizing: the unfrozen phase grows from this side to `size`
+    freeze_epochs: int = 1 # epochs with the pretrained body frozen
+    epochs: int = 5 # epochs with everything unfrozen
+    bs: int = 32 # batch size
+    label_smoothing: float = 0.1 # share of the target spread over the other classes
+    mixup: float = 0. # MixUp's alpha (0: off)
+    suggest: tuple = ('valley', 'minimum') # lr_find suggestion of the frozen and the unfrozen phase
+    div: float = 100. # unfrozen learning rates: slice(lr/div, lr)
+    lr_find_iters: int = 100 # mini-batches per lr_find
+    crop: bool = False # crop images to their bounding boxes
+    aug: bool = True # batch augmentation (random crops, flips, warps, lighting)
+    min_scale: float = 0.75 # smallest share of an item the random crop keeps
+    min_zoom: float = 1. # below 1: zoom out, padding the frame (looser framing than the tight crops)
+    valid_pad: float = 0. # validation images loosened by this share on each side
 
-RECIPES = dict(
-    default=dict(_RECIPE, size=400, freeze_size=224, freeze_epochs=3, epochs=20),
-    cpu=dict(_RECIPE, arch='efficientnet_lite0', item_size=224, freeze_size=128, min_size=128, epochs=16, suggest=('valley', 'valley'), div=3.,
-             lr_find_iters=100, min_scale=0.5, min_zoom=0.75, valid_pad=0.08),
-    sample=dict(_RECIPE, arch='resnet18', pretrained=False, size=64, freeze_epochs=0, epochs=3, bs=16, lr_find_iters=20),
-)
+RECIPES = {r.name: r for r in (
+    Recipe('default', size=400, freeze_size=224, freeze_epochs=3, epochs=20),
+    Recipe('cpu', arch='efficientnet_lite0', item_size=224, freeze_size=128, min_size=128, epochs=16, suggest=('valley', 'valley'), div=3.,
+           min_scale=0.5, min_zoom=0.75, valid_pad=0.08),
+    Recipe('sample', arch='resnet18', pretrained=False, size=64, freeze_epochs=0, epochs=3, bs=16, lr_find_iters=20),
+)}
 
-def recipe(name:str='default', **overrides) -> dict:
-    "The recipe `name` with `overrides` applied (None values are ignored)."
+def recipe(name:str='default', **overrides) -> Recipe:
+    "The recipe `name` with `overrides` applied (None values are ignored); an unknown name or field is a ValueError that lists the known ones."
     if name not in RECIPES: raise ValueError(f"Unknown recipe {name!r}; choose one of {', '.join(RECIPES)}")
-    unknown = set(overrides) - set(RECIPES[name])
-    if unknown: raise ValueError(f"Unknown recipe fields {sorted(unknown)}; a recipe has {', '.join(RECIPES[name])}")
-    return {**RECIPES[name], **{k: v for k, v in overrides.items() if v is not None}}
-
+    try: return replace(RECIPES[name], **{k: v for k, v in overrides.items() if v is not None})
+    except TypeError: raise ValueError(f"Unknown recipe fields {sorted(set(overrides) - {f.name for f in fields(Recipe)})}; "
+                                       f"a recipe has {', '.join(f.name for f in fields(Recipe))}") from None
 
 # %% ../nbs/00a_core.ipynb #c022h
 COMPARISONS = dict(  # name -> the changes it makes to a recipe
-    frozen_only=lambda r: dict(freeze_epochs=r['freeze_epochs'] + r['epochs'], epochs=0),
-    fine_tuned=lambda r: dict(freeze_epochs=max(r['freeze_epochs'], 1), epochs=max(r['epochs'], 1)),
+    frozen_only=lambda r: dict(freeze_epochs=r.freeze_epochs + r.epochs, epochs=0),
+    fine_tuned=lambda r: dict(freeze_epochs=max(r.freeze_epochs, 1), epochs=max(r.epochs, 1)),
     no_augmentation=lambda r: dict(aug=False, freeze_size=None, min_size=None),
-    half_resolution=lambda r: {k: r[k] // 2 for k in ('size', 'item_size', 'freeze_size', 'min_size') if r[k]},
+    half_resolution=lambda r: {k: getattr(r, k) // 2 for k in ('size', 'item_size', 'freeze_size', 'min_size') if getattr(r, k)},
 )
 
-def comparison_recipe(r:dict, name:str) -> dict:
+def comparison_recipe(r:Recipe, name:str) -> Recipe:
     "The recipe `r` changed as the configuration `name` of `COMPARISONS` says."
     if name not in COMPARISONS: raise ValueError(f"Unknown configuration {name!r}; choose among {', '.join(COMPARISONS)}")
-    return dict(r, **COMPARISONS[name](r))
+    return replace(r, **COMPARISONS[name](r))
 
 # %% ../nbs/00a_core.ipynb #c022e
 IMAGE_SUFFIXES = {'.jpg', '.jpeg', '.png', '.bmp', '.gif', '.webp', '.tif', '.tiff'}

@@ -7,7 +7,7 @@ Docs: https://car-classifier.github.io/car_classifier/inference.html.md"""
 # %% ../nbs/03_inference.ipynb #c003
 from __future__ import annotations
 import io, json, math, os
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass
 from importlib.resources import files
 from pathlib import Path
 
@@ -15,43 +15,12 @@ import numpy as np
 from PIL import Image
 from fastcore.basics import patch
 
-import car_classifier
-from .core import MAX_PIXELS, alone, parse_car_name, to_rgb
+from .core import MAX_PIXELS, ClassifierConfig, parse_car_name, to_rgb
 
 # %% auto #0
-__all__ = ['MIN_SIDE', 'MODEL_FILES', 'BACKENDS', 'ClassifierConfig', 'resize_item', 'area_resize', 'torch_linspace',
-           'linear_resize', 'prepare', 'open_image', 'check_content', 'CarGuess', 'CarPrediction', 'packaged_model_dir',
-           'hub_files', 'CarClassifier', 'softmax', 'unknown_threshold', 'learner_config', 'save_classifier',
-           'quantize_onnx', 'head_gradient', 'head_layers_np']
-
-# %% ../nbs/03_inference.ipynb #c006
-@dataclass
-class ClassifierConfig:
-    "What is needed to rebuild the network and prepare its input without fastai."
-    arch: str # torchvision or timm architecture name
-    arch_kind: str # 'torchvision' or 'timm'
-    classes: list # class names, in the order of the network's outputs
-    input_size: int = 224 # side of the square image the network sees
-    item_size: int = 224 # side of the first (Pillow) resize
-    resize_method: str = 'squish' # 'squish' (whole image, aspect ratio changed) or 'crop' (centre crop)
-    batch_resize: bool = True # resize again from item_size to input_size, as fastai's batch transforms do
-    mean: list = field(default_factory=lambda: [0.485, 0.456, 0.406]) # normalisation
-    std: list = field(default_factory=lambda: [0.229, 0.224, 0.225])
-    cut: int|None = None # where fastai cut a torchvision model into its body
-    pool: bool = True # whether the head pools a feature map (False for timm models that pool themselves)
-    unknown_threshold: float = 0. # below this top probability the answer is "not a known car"
-    int8: bool = False # serve model.int8.onnx by default (set when its official top-1 is within a point of float32)
-    car_classifier_version: str = ''
-
-    @classmethod
-    def from_json(cls, path:str|Path) -> ClassifierConfig:
-        "Read `config.json`, with an error naming any missing field."
-        d = json.loads(Path(path).read_text())
-        missing = [f.name for f in fields(cls) if f.name in ('arch', 'arch_kind', 'classes') and f.name not in d]
-        if missing: raise ValueError(f"{path} lacks {', '.join(missing)}; it was not written by car_classifier's save_classifier")
-        return cls(**{k: v for k, v in d.items() if k in {f.name for f in fields(cls)}})
-
-    def to_json(self, path:str|Path): Path(path).write_text(json.dumps(asdict(self), indent=1))
+__all__ = ['MIN_SIDE', 'MODEL_FILES', 'BACKENDS', 'resize_item', 'area_resize', 'torch_linspace', 'linear_resize', 'prepare',
+           'open_image', 'check_content', 'CarGuess', 'CarPrediction', 'packaged_model_dir', 'hub_files',
+           'CarClassifier', 'softmax', 'head_gradient', 'head_layers_np']
 
 # %% ../nbs/03_inference.ipynb #c008
 def resize_item(img:Image.Image, size:int, method:str='squish') -> Image.Image:
@@ -307,64 +276,6 @@ def predict_batch(self:CarClassifier, images:list, k:int=5) -> list[CarPredictio
         try: items.append(self.item_arrays([im]))
         except ValueError as e: raise ValueError(f"Image {i}: {e}") from None
     return [self._guesses(p, k) for p in self.probabilities(images, np.concatenate(items))]
-
-# %% ../nbs/03_inference.ipynb #c031
-def unknown_threshold(probs:np.ndarray, targets:np.ndarray, keep:float=0.95) -> float:
-    "The top probability under which only `1-keep` of the correctly classified images fall (0 when none is correct)."
-    correct = probs.argmax(1) == targets
-    return float(np.quantile(probs.max(1)[correct], 1 - keep)) if correct.any() else 0.
-
-def _tfm(pipeline, name:str):
-    return next((t for t in pipeline.fs if type(t).__name__ == name), None)
-
-# %% ../nbs/03_inference.ipynb #c032
-def learner_config(learn, threshold:float=0.) -> ClassifierConfig:
-    "The `ClassifierConfig` of a fastai learner made by `cars_learner` from `cars_dataloaders`."
-    dl = learn.dls.valid
-    resize, norm, crop = _tfm(dl.after_item, 'Resize'), _tfm(dl.after_batch, 'Normalize'), _tfm(dl.after_batch, 'RandomResizedCropGPU')
-    item_size = resize.size[0]
-    body = learn.model[0]
-    return ClassifierConfig(arch=learn.arch_name, arch_kind=learn.arch_kind, classes=list(map(str, learn.dls.vocab)),
-        input_size=crop.size[0] if crop else item_size, item_size=item_size, resize_method=str(resize.method), batch_resize=crop is not None,
-        mean=[float(x) for x in norm.mean.flatten()], std=[float(x) for x in norm.std.flatten()],
-        cut=len(list(body.children())) if learn.arch_kind == 'torchvision' else None, pool=getattr(body, 'needs_pool', True),
-        unknown_threshold=threshold, car_classifier_version=car_classifier.__version__)
-
-# %% ../nbs/03_inference.ipynb #c033
-def save_classifier(learn, dest:str|Path, keep:float=0.95, onnx:bool=True, int8:bool=True) -> Path|None:
-    "Write `model.safetensors`, `config.json` (and `model.onnx`, `model.int8.onnx`) for a fastai learner into `dest`; only rank 0 writes."
-    from safetensors.torch import save_file
-    from car_classifier.network import export_onnx
-    if int(os.environ.get('RANK', 0)) != 0: return None
-    with alone(): probs, targets = learn.get_preds(dl=learn.dls.valid)  # the other processes may be gone: gather nothing
-    cfg = learner_config(learn, unknown_threshold(probs.numpy(), targets.numpy(), keep))
-    dest = Path(dest); dest.mkdir(parents=True, exist_ok=True)
-    save_file({k: v.detach().cpu().contiguous() for k, v in learn.model.state_dict().items()}, dest/'model.safetensors')
-    cfg.to_json(dest/'config.json')
-    if onnx: export_onnx(dest)
-    if onnx and int8: quantize_onnx(dest, list(learn.dls.valid.items.fname))
-    return dest
-
-# %% ../nbs/03_inference.ipynb #c035
-def quantize_onnx(model_dir:str|Path, images:list, n:int=64) -> Path:
-    "Write `model_dir/model.int8.onnx`: the network in 8 bits, activation ranges calibrated on up to `n` of `images`."
-    import logging, tempfile
-    from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
-    from onnxruntime.quantization.shape_inference import quant_pre_process
-    d = Path(model_dir)
-    clf = CarClassifier.from_pretrained(d, backend='onnx')
-    class Calibration(CalibrationDataReader):
-        def __init__(self): self.batches = (dict(image=clf.inputs(clf.item_arrays([f]))) for f in list(images)[:n])
-        def get_next(self): return next(self.batches, None)
-    root = logging.getLogger(); level = root.level
-    root.setLevel(logging.ERROR)  # the quantizer logs a line per skipped tensor on the root logger; the caller's level is restored after
-    try:
-        with tempfile.TemporaryDirectory() as tmp:
-            quant_pre_process(str(d/'model.onnx'), f'{tmp}/model.onnx')
-            quantize_static(f'{tmp}/model.onnx', str(d/'model.int8.onnx'), Calibration(), quant_format=QuantFormat.QDQ, per_channel=True,
-                            activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8)
-    finally: root.setLevel(level)
-    return d/'model.int8.onnx'
 
 # %% ../nbs/03_inference.ipynb #c037
 def head_gradient(layers:list, v:np.ndarray, c:int, eps:float=1e-5) -> np.ndarray:

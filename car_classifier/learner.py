@@ -6,7 +6,8 @@ Docs: https://car-classifier.github.io/car_classifier/learner.html.md"""
 
 # %% ../nbs/01_learner.ipynb #c003
 from __future__ import annotations
-import copy, difflib, json, math, os, random, socket, tempfile, time, urllib.error
+import copy, dataclasses, difflib, json, math, os, random, socket, tempfile, time, urllib.error
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np, pandas as pd, torch, timm
@@ -31,7 +32,7 @@ from fastai.torch_core import num_distrib, rank_distrib, set_seed
 from fastai.vision.core import imagenet_stats
 from fastai.vision.learner import model_meta, vision_learner
 
-from .core import RECIPES, alone, comparison_recipe, recipe
+from .core import RECIPES, Recipe, alone, comparison_recipe, recipe
 from .data import cars_dataloaders
 from .interpret import evaluate
 
@@ -405,7 +406,7 @@ def hardware_recipe(cuda:bool|None=None) -> tuple[str, str]:
     cuda = torch.cuda.is_available() if cuda is None else cuda
     if cuda: return 'default', f"a CUDA GPU was found{f' ({torch.cuda.get_device_name(0)})' if torch.cuda.is_available() else ''}"
     r = RECIPES['cpu']
-    return 'cpu', f"no CUDA GPU was found; {os.cpu_count()} CPU cores: {r['arch']} with progressive resizing from {r['min_size']} to {r['size']} px"
+    return 'cpu', f"no CUDA GPU was found; {os.cpu_count()} CPU cores: {r.arch} with progressive resizing from {r.min_size} to {r.size} px"
 
 # %% ../nbs/01_learner.ipynb #c048d
 def _endless(dl):
@@ -482,11 +483,11 @@ def plan_epochs(
                 valid_images_per_second=round(valid_speed, 1), epoch_overhead_seconds=round(overhead, 2))
 
 # %% ../nbs/01_learner.ipynb #c048j
-def budget_plan(learn:Learner, r:dict, minutes:float, resume:bool=False, say=None, max_epochs:int=100) -> dict:
+def budget_plan(learn:Learner, r:Recipe, minutes:float, resume:bool=False, say=None, max_epochs:int=100) -> dict:
     "The epochs of `r` that fit in `minutes` (`plan_epochs`), kept in `budget.json` so that `--resume` continues the same plan."
     f = Path(learn.path)/'budget.json'
     if resume and f.exists(): return json.loads(f.read_text())
-    plan = plan_epochs(learn, minutes, r['freeze_epochs'], r['freeze_size'], r['min_size'], r['lr_find_iters'], max_epochs)
+    plan = plan_epochs(learn, minutes, r.freeze_epochs, r.freeze_size, r.min_size, r.lr_find_iters, max_epochs)
     Path(learn.path).mkdir(parents=True, exist_ok=True); f.write_text(json.dumps(plan, indent=1))
     if say: say(f"Budget {minutes:g} min: measured {plan['images_per_second']} training images/s by size, so {plan['freeze_epochs']} frozen + "
                 f"{plan['epochs']} unfrozen epochs, expected to take {plan['estimate_minutes']:g} min")
@@ -494,7 +495,7 @@ def budget_plan(learn:Learner, r:dict, minutes:float, resume:bool=False, say=Non
 
 def fit_recipe(
     df:pd.DataFrame, # From `cars_dataframe`
-    r:dict, # A recipe, from `recipe` (not changed)
+    r:Recipe, # From `recipe`
     weights=None, # Local file of pretrained weights
     seed:int=42, valid_pct:float=0.2, num_workers:int|None=None,
     path='.', # Folder for checkpoints, `history.csv` and `budget.json`
@@ -505,15 +506,15 @@ def fit_recipe(
     max_epochs:int|None=None, # With `budget`: at most this many unfrozen epochs
 ) -> tuple:
     "Build the DataLoaders and learner the recipe `r` describes, train them; return (learner, record)."
-    load = dict(valid_pct=valid_pct, seed=seed, bs=r['bs'], crop=r['crop'], aug=r['aug'], num_workers=num_workers, item_size=r['item_size'],
-                min_scale=r['min_scale'], min_zoom=r['min_zoom'], valid_pad=r['valid_pad'])
-    dls = cars_dataloaders(df, size=r['size'], **load)
-    learn = cars_learner(dls, r['arch'], pretrained=r['pretrained'], weights=weights, label_smoothing=r['label_smoothing'], mixup=r['mixup'],
+    load = dict(valid_pct=valid_pct, seed=seed, bs=r.bs, crop=r.crop, aug=r.aug, num_workers=num_workers, item_size=r.item_size,
+                min_scale=r.min_scale, min_zoom=r.min_zoom, valid_pad=r.valid_pad)
+    dls = cars_dataloaders(df, size=r.size, **load)
+    learn = cars_learner(dls, r.arch, pretrained=r.pretrained, weights=weights, label_smoothing=r.label_smoothing, mixup=r.mixup,
                          seed=seed, path=path)
     plan = budget_plan(learn, r, budget, resume, say, max_epochs or 100) if budget else None
-    r = dict(r, **({k: plan[k] for k in ('freeze_epochs', 'epochs')} if plan else {}))
-    record = fine_tune_with_lr_find(learn, r['freeze_epochs'], r['epochs'], r['suggest'], r['div'], r['lr_find_iters'], r['freeze_size'],
-                                    r['min_size'], resume=resume, cbs=cbs)
+    if plan: r = replace(r, freeze_epochs=plan['freeze_epochs'], epochs=plan['epochs'])
+    record = fine_tune_with_lr_find(learn, r.freeze_epochs, r.epochs, r.suggest, r.div, r.lr_find_iters, r.freeze_size,
+                                    r.min_size, resume=resume, cbs=cbs)
     return learn, {**record, **({'budget': plan} if plan else {})}
 
 # %% ../nbs/01_learner.ipynb #c048m
@@ -524,6 +525,6 @@ def compare_configs(df:pd.DataFrame, base:str, names:list, weights=None, seed:in
         r, start = comparison_recipe(recipe(base, **overrides), name), time.time()
         learn, _ = fit_recipe(df, r, weights, seed, num_workers=0, path=Path(tempfile.mkdtemp()))
         m = evaluate(learn, learn.dls.test_df)['metrics']
-        rows.append(dict(config=name, size=r['size'], freeze_size=r['freeze_size'] or r['size'], epochs=f"{r['freeze_epochs']}+{r['epochs']}", aug=r['aug'],
+        rows.append(dict(config=name, size=r.size, freeze_size=r.freeze_size or r.size, epochs=f"{r.freeze_epochs}+{r.epochs}", aug=r.aug,
                          top1=m['top1'], top5=m['top5'], make_accuracy=m['make_accuracy'], macro_f1=m['macro_f1'], seconds=round(time.time() - start)))
     return pd.DataFrame(rows)

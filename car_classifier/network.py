@@ -12,11 +12,10 @@ from pathlib import Path
 import torch, torch.nn as nn
 from safetensors.torch import load_file
 
-from .inference import ClassifierConfig
+from .core import ClassifierConfig
 
 # %% auto #0
-__all__ = ['ConcatPool', 'head_layers', 'build_head', 'TimmFeatures', 'build_body', 'build_network', 'load_network',
-           'WithFeatures', 'export_onnx']
+__all__ = ['ConcatPool', 'head_layers', 'build_head', 'TimmFeatures', 'build_body', 'build_network', 'load_network']
 
 # %% ../nbs/03a_network.ipynb #c006
 class ConcatPool(nn.Module):
@@ -66,24 +65,3 @@ def load_network(model_dir:str|Path) -> nn.Module:
     "The network saved in `model_dir` (`config.json` + `model.safetensors`); no pickle is involved."
     d = Path(model_dir)
     return build_network(ClassifierConfig.from_json(d/'config.json'), load_file(d/'model.safetensors'))
-
-# %% ../nbs/03a_network.ipynb #c012
-class WithFeatures(nn.Module):
-    "The network's logits and its body's output."
-    def __init__(self, net:nn.Sequential):
-        super().__init__()
-        self.net = net
-    def forward(self, x):
-        f = self.net[0](x)
-        return self.net[1](f), f
-
-def export_onnx(model_dir:str|Path, opset:int=17) -> Path:
-    "Export the network in `model_dir` to `model_dir/model.onnx` for ONNX Runtime: outputs `logits` and `features`."
-    d = Path(model_dir)
-    cfg = ClassifierConfig.from_json(d/'config.json')
-    x = torch.zeros(1, 3, cfg.input_size, cfg.input_size)
-    with warnings.catch_warnings():
-        warnings.simplefilter('ignore')
-        torch.onnx.export(WithFeatures(load_network(d)), x, str(d/'model.onnx'), input_names=['image'], output_names=['logits', 'features'],
-                          dynamic_axes={'image': {0: 'batch'}, 'logits': {0: 'batch'}, 'features': {0: 'batch'}}, opset_version=opset, dynamo=False)
-    return d/'model.onnx'

@@ -31,7 +31,7 @@ def model(tmp_path_factory):
     "A tiny model trained for one epoch on synthetic cars (5 classes), with its test images as examples."
     from car_classifier.data import make_tiny_cars, cars_dataloaders
     from car_classifier.learner import cars_learner
-    from car_classifier.inference import save_classifier
+    from car_classifier.export import save_classifier
     tmp = tmp_path_factory.mktemp('app')
     data = make_tiny_cars(tmp/'data', 'folders', n_classes=5, n_per_class=6, n_test_per_class=1, size=(96, 72))
     dls = cars_dataloaders(data, size=64, bs=8, num_workers=0)

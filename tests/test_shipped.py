@@ -58,5 +58,5 @@ def test_cli_predicts_with_the_shipped_model(tmp_path):
     run = subprocess.run([str(exe), 'predict', str(example), '--json', '-k', '3'], capture_output=True, text=True, cwd=tmp_path)
     assert run.returncode == 0, run.stderr[-2000:]
     answer = json.loads(run.stdout.splitlines()[-1])
-    assert answer['image'] == str(example) and len(answer['guesses']) == 3
+    assert answer['path'] == str(example) and len(answer['guesses']) == 3 and answer['error'] is None
     assert sum(g['probability'] for g in answer['guesses']) <= 1 + 1e-6
