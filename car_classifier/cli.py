@@ -6,7 +6,8 @@ Docs: https://car-classifier.github.io/car_classifier/cli.html.md"""
 
 # %% ../nbs/05_cli.ipynb #c003
 from __future__ import annotations
-import argparse, csv, glob, json, shutil, sys, tempfile, time, warnings
+import argparse, csv, glob, json, os, shutil, sys, tempfile, time, warnings
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, fields, replace
 from pathlib import Path
 
@@ -15,7 +16,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING: from huggingface_hub import ModelCard
 
 from .core import COMPARISONS, IMAGE_SUFFIXES, RECIPES, Recipe, recipe
-from .inference import BACKENDS, MODEL_FILES, ClassifierConfig, CarClassifier, open_image, packaged_model_dir
+from .inference import BACKENDS, MODEL_FILES, ClassifierConfig, CarClassifier, open_image, packaged_model_dir, softmax
 
 # %% auto #0
 __all__ = ['TRAIN_PACKAGES', 'METRIC_NAMES', 'SHIPPED_FILES', 'HUB_FILES', 'SPACE_NEEDS', 'missing_extra', 'sample_path',
@@ -127,17 +128,24 @@ def image_files(sources:list) -> list[tuple[str, str|None]]:
     return found
 
 # %% ../nbs/05_cli.ipynb #c013b
-def predict_rows(clf:CarClassifier, files:list, k:int=5, bs:int=32):
+def predict_rows(clf:CarClassifier, files:list, k:int=5, bs:int=32, workers:int|None=None):
     "Yield (path, prediction or None, error or None) for each of `files` (from `image_files`), in order, `bs` photos per forward pass."
-    for i in range(0, len(files), bs):
-        rows, items = [], []
-        for path, error in files[i:i + bs]:
-            if error is None:
-                try: items.append(clf.item_arrays([path]))
-                except (ValueError, OSError) as e: error = str(e)
-            rows.append((path, error))
-        probs = iter(clf.probabilities([], np.concatenate(items)) if items else [])
-        for path, error in rows: yield path, None if error else clf._guesses(next(probs), k), error
+    workers = workers or min(os.cpu_count() or 1, 4)  # threads that read the photos of a batch and prepare its input (NumPy and Pillow release the GIL)
+    def read(path_error):
+        path, error = path_error
+        if error is not None: return None, error
+        try: return clf.item_arrays([path]), None
+        except (ValueError, OSError) as e: return None, str(e)
+    with ThreadPoolExecutor(workers) as pool:
+        for i in range(0, len(files), bs):
+            chunk = files[i:i + bs]
+            read_rows = list(pool.map(read, chunk))
+            items = [a for a, _ in read_rows if a is not None]
+            if items:
+                x = np.concatenate(items)
+                inputs = np.concatenate(list(pool.map(clf.inputs, np.array_split(x, min(workers, len(x))))))
+                probs = iter(softmax(clf.forward(inputs).astype(np.float32)))
+            for (path, _), (_, error) in zip(chunk, read_rows): yield path, None if error else clf._guesses(next(probs), k), error
 
 # %% ../nbs/05_cli.ipynb #c013c
 def prediction_record(path:str, pred, error:str|None, k:int=5) -> dict:

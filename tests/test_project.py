@@ -9,7 +9,8 @@ def _cells(nb, kind): return [''.join(c['source']).strip() for c in json.loads(n
 def test_readme_in_step_with_index():
     "README.md is made from nbs/index.ipynb by `nbdev-readme` (Quarto); every cell of the notebook must appear in it."
     readme, nb = (ROOT/'README.md').read_text(), ROOT/'nbs/index.ipynb'
-    for cell in _cells(nb, 'markdown')[1:] + _cells(nb, 'code'):
+    shown = [c for c in _cells(nb, 'code') if not c.startswith('#| hide')]  # hidden cells (set-up, checks) stay out of the README
+    for cell in _cells(nb, 'markdown')[1:] + shown:
         for para in cell.split('\n\n'): assert para.strip() in readme, f"README.md is out of step with nbs/index.ipynb; missing:\n{para}"
 
 def test_nbdev3_config():
