@@ -29,7 +29,7 @@ from car_classifier.export import save_classifier
 
 def make_model(tmp:Path, arch:str, size:int):
     "A fastai learner for 196 classes (tiny stand-in data) and its saved folder."
-    data = make_tiny_cars(tmp/'data', 'folders', n_classes=196, n_per_class=2, n_test_per_class=0, size=(40, 30))
+    data = make_tiny_cars(tmp/'data', 'folders', n_classes=196, n_per_class=2, n_test_per_class=0, size=(64, 48))  # at least MIN_SIDE: the int8 calibration reads them
     dls = cars_dataloaders(data, size=size, bs=8, valid_pct=0.5, num_workers=0)
     learn = cars_learner(dls, arch, pretrained=False)
     return learn, save_classifier(learn, tmp/'model')
