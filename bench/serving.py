@@ -37,7 +37,8 @@ def environment() -> dict:
     torch = subprocess.run([str(tmp/'bin/python'), '-c', 'import torch'], capture_output=True).returncode == 0
     serve, full = du(tmp), du(Path(sys.prefix))
     shutil.rmtree(tmp.parent)
-    return dict(serve_mb=serve / 2**20, full_mb=full / 2**20, ratio=full / serve, torch_in_serving=torch, install_minutes=minutes)
+    return dict(serve_mb=serve / 2**20, full_mb=full / 2**20, ratio=full / serve, torch_in_serving=torch,
+                install_minutes=minutes)
 
 def timed(cmd:list, **kw) -> float:
     t = time.perf_counter(); subprocess.run(cmd, check=True, capture_output=True, **kw); return time.perf_counter() - t
@@ -68,18 +69,23 @@ def main():
     print(f"{os.cpu_count()} cores; model: the one shipped in the package; photos: {photos}", flush=True)
     if not a.skip_env:
         e = environment()
-        print(f"environment  serving-only {e['serve_mb']:,.0f} MB (pip install ., {e['install_minutes']:.1f} min) vs full {e['full_mb']:,.0f} MB: "
-              f"{e['ratio']:.1f}x smaller (goal 10x); torch importable in serving-only: {e['torch_in_serving']}", flush=True)
+        print(f"environment  serving-only {e['serve_mb']:,.0f} MB (pip install ., {e['install_minutes']:.1f} min) vs "
+              f"full {e['full_mb']:,.0f} MB: "
+              f"{e['ratio']:.1f}x smaller (goal 10x); torch importable in serving-only: {e['torch_in_serving']}",
+              flush=True)
     space = Path(tempfile.mkdtemp())/'space'
     subprocess.run([CLI, 'space', '--out', str(space)], check=True, capture_output=True)
     starts = {name: statistics.median(f() for _ in range(a.runs)) for name, f in (
         ('predict', lambda: timed([CLI, 'predict', str(photo)])),
         ('space', lambda: server_start([sys.executable, 'app.py'], space, photo)),
         ('demo', lambda: server_start([CLI, 'demo'], ROOT, photo)))}
-    print(f"cold start   predict {starts['predict']:.2f} s to exit; demo {starts['demo']:.2f} s vs Space folder {starts['space']:.2f} s to the first "
+    print(f"cold start   predict {starts['predict']:.2f} s to exit; demo {starts['demo']:.2f} s vs Space folder "
+          f"{starts['space']:.2f} s to the first "
           f"answer: {starts['demo'] / starts['space']:.2f}x the Space's (goal <= 1.5x)", flush=True)
     f = folder_runs(photos, a.per_process)
-    print(f"folder       {f['n']} photos: batches of 32 {f['batched']:.1f} s, one by one (--bs 1) {f['single']:.1f} s: {f['single'] / f['batched']:.2f}x faster "
-          f"in batches (goal 1.3x); a process per photo ~{f['per_process']:.0f} s (from {a.per_process}): {f['per_process'] / f['batched']:.1f}x")
+    print(f"folder       {f['n']} photos: batches of 32 {f['batched']:.1f} s, one by one (--bs 1) {f['single']:.1f} s: "
+          f"{f['single'] / f['batched']:.2f}x faster "
+          f"in batches (goal 1.3x); a process per photo ~{f['per_process']:.0f} s (from {a.per_process}): "
+          f"{f['per_process'] / f['batched']:.1f}x")
 
 if __name__ == '__main__': main()

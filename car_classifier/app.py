@@ -42,9 +42,12 @@ def verdict(pred:CarPrediction, n_classes:int=196) -> str:
     "Markdown: the answer (or 'not a known car', for a model of `n_classes` cars) and a table of the guesses."
     top = pred.top
     if pred.is_known: head = f"### {guess_name(top)}\n{top.probability:.0%} sure."
-    else: head = (f"### Not a known car\nThe model is unsure: its best guess, {guess_name(top)}, has {top.probability:.0%}, under the {pred.threshold:.0%} "
+    else:
+        head = (f"### Not a known car\nThe model is unsure: its best guess, {guess_name(top)}, has "
+                f"{top.probability:.0%}, under the {pred.threshold:.0%} "
                   f"it needs. Is it one of the {n_classes} cars it knows, seen from outside?")
-    rows = '\n'.join(f"| {i} | {g.make} | {g.model} | {g.year or ''} | {g.probability:.1%} |" for i, g in enumerate(pred.guesses, 1))
+    rows = '\n'.join(f"| {i} | {g.make} | {g.model} | {g.year or ''} | {g.probability:.1%} |"
+                     for i, g in enumerate(pred.guesses, 1))
     return f"{head}\n\n| # | Make | Model | Year | Confidence |\n|---|---|---|---|---|\n{rows}"
 
 # %% ../nbs/04_app.ipynb #c013
@@ -61,17 +64,18 @@ def overlay_cam(img:Image.Image, cam:np.ndarray, alpha:float=0.45, max_side:int=
 
 # %% ../nbs/04_app.ipynb #c016
 def recognise(classifier:CarClassifier, payload, show_cam:bool=False, k:int=SERVING['top_k']) -> tuple:
-    "The verdict (Markdown), the top `k` for `gr.Label`, and the Grad-CAM overlay when `show_cam`, for one uploaded image."
+    "The verdict (Markdown), the top `k` for `gr.Label`, and the Grad-CAM overlay when `show_cam`, for one upload."
     source, name = _upload(payload)
     try:
         show_cam = show_cam and classifier.cfg.pool
-        image = open_image(source) if show_cam else source  # with Grad-CAM, decoded once for the guesses, the heatmap and the overlay
+        image = open_image(source) if show_cam else source  # with Grad-CAM: decoded once, for guesses and heatmap
         pred = classifier.predict(image, k)
         cam = overlay_cam(image, classifier.grad_cam(image)[0]) if show_cam else None
     except (ValueError, TypeError, OSError) as e:
         msg = str(e).replace(str(source), name) if isinstance(source, str) else str(e)
         if name not in msg: msg = f"{name}: {msg}"
-        raise gr.Error(f"{msg}. Try a JPEG, PNG or WebP photo of a car.", title="Not a usable image", print_exception=False) from None
+        raise gr.Error(f"{msg}. Try a JPEG, PNG or WebP photo of a car.", title="Not a usable image",
+                       print_exception=False) from None
     return verdict(pred, len(classifier.cfg.classes)), {guess_name(g): g.probability for g in pred.guesses}, cam
 
 # %% ../nbs/04_app.ipynb #c018
@@ -79,13 +83,18 @@ def build_demo(classifier:CarClassifier, examples:list|None=None, title:str="Whi
     "The demo's page for `classifier`; `examples` are image paths shown under the input. Nothing is launched."
     cfg = classifier.cfg
     with gr.Blocks(title=title, analytics_enabled=False) as demo:
-        gr.Markdown(f"# {title}\nRecognises the make, model and year of {len(cfg.classes)} kinds of car (Stanford Cars) in a photo: "
-                    f"a fine-tuned `{cfg.arch}`{' in 8 bits' if classifier.int8 else ''}, served by {classifier.backend.replace('onnx', 'ONNX Runtime').replace('torch', 'PyTorch')} "
-                    f"([car_classifier](https://github.com/car-classifier/car_classifier) {car_classifier.__version__}).")
+        gr.Markdown(f"# {title}\nRecognises the make, model and year of {len(cfg.classes)} kinds of car (Stanford "
+                    "Cars) in a photo: "
+                    f"a fine-tuned `{cfg.arch}`{' in 8 bits' if classifier.int8 else ''}, served by "
+                    f"{classifier.backend.replace('onnx', 'ONNX Runtime').replace('torch', 'PyTorch')} "
+                    "([car_classifier](https://github.com/car-classifier/car_classifier) "
+                    f"{car_classifier.__version__}).")
         with gr.Row():
             with gr.Column():
-                image = gr.Image(label="Photo of a car", sources=['upload', 'webcam', 'clipboard'], type='filepath', elem_id='car-image')
-                show_cam = gr.Checkbox(label="Show where the model looked (Grad-CAM)", value=False, visible=cfg.pool, elem_id='show-cam')
+                image = gr.Image(label="Photo of a car", sources=['upload', 'webcam', 'clipboard'], type='filepath',
+                                 elem_id='car-image')
+                show_cam = gr.Checkbox(label="Show where the model looked (Grad-CAM)", value=False, visible=cfg.pool,
+                                       elem_id='show-cam')
                 button = gr.Button("Recognise", variant='primary', elem_id='recognise')
                 if examples: gr.Examples([[str(e)] for e in examples], inputs=[image], label="Examples")
             with gr.Column():
@@ -95,15 +104,18 @@ def build_demo(classifier:CarClassifier, examples:list|None=None, title:str="Whi
         def predict(image, show_grad_cam):
             "Recognise the car in `image` (a file); with `show_grad_cam`, also draw where the model looked."
             return recognise(classifier, image, show_grad_cam)
-        button.click(predict, [image, show_cam], [answer, top, cam], api_name=API_NAME, preprocess=False, concurrency_limit=SERVING['concurrency_limit'])
-        image.change(lambda: ('', None, None), None, [answer, top, cam], api_visibility='private', queue=False)  # a new photo clears the old answer
+        button.click(predict, [image, show_cam], [answer, top, cam], api_name=API_NAME, preprocess=False,
+                     concurrency_limit=SERVING['concurrency_limit'])
+        image.change(lambda: ('', None, None), None, [answer, top, cam], api_visibility='private',
+                     queue=False)  # a new photo clears the old answer
     return demo
 
 # %% ../nbs/04_app.ipynb #c020
 def launch_demo(demo:gr.Blocks, port:int|None=None, host:str|None=None, **kwargs):
     "Serve `demo` with the queue and upload limits of `SERVING`, showing errors to the user."
     demo.queue(max_size=SERVING['max_queue'], default_concurrency_limit=SERVING['concurrency_limit'])
-    return demo.launch(server_name=host, server_port=port, max_file_size=SERVING['max_file_size'], show_error=True, ssr_mode=False, **kwargs)
+    return demo.launch(server_name=host, server_port=port, max_file_size=SERVING['max_file_size'], show_error=True,
+                       ssr_mode=False, **kwargs)
 
 # %% ../nbs/04_app.ipynb #c030
 SPACE_REQUIREMENTS = ('gradio', 'onnxruntime', 'numpy', 'pillow', 'safetensors', 'huggingface_hub', 'fastcore')
@@ -114,12 +126,15 @@ def space_requirements() -> str:
     return ''.join(f"{p}=={importlib.metadata.version(p)}\n" for p in SPACE_REQUIREMENTS)
 
 def space_readme(title:str, model:str, n_classes:int=196, hub_model:str|None=None) -> str:
-    "The Space's README.md: its card, whose metadata Hugging Face reads (YAML-safe, written by `SpaceCard`), for `model` of `n_classes` cars."
+    "The Space's README.md, a card whose metadata Hugging Face reads (written by `SpaceCard`), for `model`."
     from huggingface_hub import SpaceCard, SpaceCardData
-    data = SpaceCardData(title=title, emoji='🚗', colorFrom='blue', colorTo='gray', sdk='gradio', sdk_version=gr.__version__, app_file='app.py',
-                         python_version=f"{sys.version_info.major}.{sys.version_info.minor}", license='apache-2.0', pinned=False,
+    data = SpaceCardData(title=title, emoji='🚗', colorFrom='blue', colorTo='gray', sdk='gradio',
+                         sdk_version=gr.__version__, app_file='app.py',
+                         python_version=f"{sys.version_info.major}.{sys.version_info.minor}", license='apache-2.0',
+                         pinned=False,
                          short_description=f"Make, model and year of a car in a photo ({n_classes} classes)"[:60],
-                         models=[hub_model] if hub_model else None, tags=['image-classification', 'stanford-cars', 'car_classifier'])
+                         models=[hub_model] if hub_model else None,
+                         tags=['image-classification', 'stanford-cars', 'car_classifier'])
     body = f"""
 # {title}
 
@@ -132,7 +147,7 @@ Run it locally: `pip install -r requirements.txt && python app.py`.
     return str(SpaceCard.from_template(data, template_str='---\n{{ card_data }}\n---\n' + body))
 
 # %% ../nbs/04_app.ipynb #c031
-SPACE_APP = '''"""Hugging Face Space: which car is this? Built by car_classifier's `write_space`; starts with `python app.py`."""
+SPACE_APP = '''"""Hugging Face Space: which car is this? Built by car_classifier's `write_space`; run `python app.py`."""
 from pathlib import Path
 from car_classifier.app import build_demo, launch_demo
 from car_classifier.inference import CarClassifier
@@ -145,14 +160,19 @@ if __name__ == '__main__':
     launch_demo(demo)
 '''
 
-def write_space(model:str|Path, dest:str|Path, examples:list=(), title:str="Which car is this?", int8:bool|None=None) -> Path:
-    "Write a Hugging Face Space into `dest` for the model folder (or Hub id) `model`; `int8` serves its 8-bit network (None: as its config says)."
+def write_space(model:str|Path, dest:str|Path, examples:list=(), title:str="Which car is this?",
+                int8:bool|None=None) -> Path:
+    "Write a Hugging Face Space into `dest` for the model folder (or Hub id) `model`; `int8`: serve its 8-bit network."
     dest, src = Path(dest), Path(model)
-    if dest.exists() and any(dest.iterdir()): raise FileExistsError(f"{dest} is not empty: choose a new folder for the Space")
+    if dest.exists() and any(dest.iterdir()): raise FileExistsError(f"{dest} is not empty: choose a new folder for "
+                                                                    "the Space")
     local = src.is_dir()
-    use_int8 = ClassifierConfig.from_json(src/'config.json').int8 if local and int8 is None and (src/'config.json').exists() else bool(int8)
+    configured = local and int8 is None and (src/'config.json').exists()
+    use_int8 = ClassifierConfig.from_json(src/'config.json').int8 if configured else bool(int8)
     onnx = 'model.int8.onnx' if use_int8 else 'model.onnx'
-    if local and not (src/onnx).exists(): raise FileNotFoundError(f"{src/onnx} not found: the Space serves through ONNX Runtime; run `car-classifier export --model {src}{' --int8 DATA' if use_int8 else ''}` first")
+    if local and not (src/onnx).exists(): raise FileNotFoundError(f"{src/onnx} not found: the Space serves through "
+                                                                  "ONNX Runtime; run `car-classifier export --model "
+                                                                  f"{src}{' --int8 DATA' if use_int8 else ''}` first")
     (dest/'car_classifier').mkdir(parents=True); (dest/'examples').mkdir()
     pkg = Path(car_classifier.__file__).parent
     for f in SPACE_MODULES: shutil.copy(pkg/f, dest/'car_classifier'/f)
@@ -162,8 +182,10 @@ def write_space(model:str|Path, dest:str|Path, examples:list=(), title:str="Whic
             if (src/f).exists(): shutil.copy(src/f, dest/'model'/f)
     for i, e in enumerate(examples): shutil.copy(e, dest/'examples'/f"{i:02d}{Path(e).suffix.lower()}")
     # int8=None lets the Space's from_pretrained read config.json, as use_int8 did here
-    (dest/'app.py').write_text(SPACE_APP.format(model="HERE/'model'" if local else repr(str(model)), title=title, int8=int8))
+    (dest/'app.py').write_text(SPACE_APP.format(model="HERE/'model'" if local else repr(str(model)), title=title,
+                                                int8=int8))
     (dest/'requirements.txt').write_text(space_requirements())
     cfg = ClassifierConfig.from_json(src/'config.json') if local else None
-    (dest/'README.md').write_text(space_readme(title, cfg.arch, len(cfg.classes)) if cfg else space_readme(title, str(model), hub_model=str(model)))
+    (dest/'README.md').write_text(space_readme(title, cfg.arch, len(cfg.classes)) if cfg
+                                  else space_readme(title, str(model), hub_model=str(model)))
     return dest

@@ -16,32 +16,73 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING: from huggingface_hub import ModelCard
 
 from .core import COMPARISONS, IMAGE_SUFFIXES, RECIPES, Recipe, recipe
-from .inference import BACKENDS, MODEL_FILES, ClassifierConfig, CarClassifier, open_image, packaged_model_dir, softmax
+from .inference import BACKENDS, MODEL_FILES, ClassifierConfig, CarClassifier
+from .inference import open_image, packaged_model_dir
 
 # %% auto #0
-__all__ = ['TRAIN_PACKAGES', 'METRIC_NAMES', 'SHIPPED_FILES', 'HUB_FILES', 'SPACE_NEEDS', 'missing_extra', 'sample_path',
-           'data_command', 'save_examples', 'train_command', 'image_files', 'predict_rows', 'prediction_record',
-           'table_line', 'predict_command', 'add_serving_options', 'add_predict_parser', 'export_command',
-           'evaluate_command', 'compare_command', 'add_evaluate_parsers', 'example_images', 'demo_command',
-           'space_command', 'add_demo_parsers', 'model_card', 'write_head', 'package_model', 'shipped_summary',
-           'package_command', 'add_package_parser', 'hub_token', 'model_repo_folder', 'push_command', 'add_push_parser',
-           'add_train_parser', 'cli_parser', 'main']
+__all__ = ['TRAIN_PACKAGES', 'SUBCOMMANDS', 'METRIC_NAMES', 'SHIPPED_FILES', 'HUB_FILES', 'SPACE_NEEDS', 'missing_extra',
+           'subcommand', 'cli_parser', 'main', 'sample_path', 'data_command', 'add_data_parser', 'save_examples',
+           'train_command', 'add_train_parser', 'image_files', 'predict_rows', 'prediction_record', 'table_line',
+           'predict_command', 'add_serving_options', 'add_predict_parser', 'export_command', 'evaluate_command',
+           'compare_command', 'add_evaluate_parsers', 'example_images', 'demo_command', 'space_command',
+           'add_demo_parsers', 'model_card', 'write_head', 'package_model', 'shipped_summary', 'package_command',
+           'add_package_parser', 'hub_token', 'model_repo_folder', 'push_command', 'add_push_parser']
 
 # %% ../nbs/05_cli.ipynb #c004a
-TRAIN_PACKAGES = ('torch', 'torchvision', 'fastai', 'fastprogress', 'timm', 'accelerate', 'onnx', 'scipy', 'matplotlib', 'pandas', 'sklearn')
+TRAIN_PACKAGES = ('torch', 'torchvision', 'fastai', 'fastprogress', 'timm', 'accelerate', 'onnx', 'scipy', 'matplotlib',
+                  'pandas', 'sklearn')
 
 def missing_extra(e:ModuleNotFoundError) -> str|None:
     "The one-line advice for `e` when it is a package of the `[train]` extra that is missing, else None."
     name = (e.name or '').split('.')[0]
     if name not in TRAIN_PACKAGES: return None
-    return f"this command trains or scores a model, which needs the training stack ({name} is not installed): pip install \"car-classifier[train]\""
+    return (f"this command trains or scores a model, which needs the training stack ({name} is not installed): "
+            'pip install "car-classifier[train]"')
+
+# %% ../nbs/05_cli.ipynb #c021a
+SUBCOMMANDS = {}  # name -> function that adds a subcommand (or two) to the parser, in the order `--help` lists them
+
+def subcommand(add_parser):
+    "Register `add_parser(sub)`, which adds a subcommand to the parser (registered again under its name: replaced)."
+    SUBCOMMANDS[add_parser.__name__] = add_parser
+    return add_parser
+
+# %% ../nbs/05_cli.ipynb #c023
+def cli_parser() -> argparse.ArgumentParser:
+    "The `car-classifier` argument parser: one subcommand per job, each added by a function `subcommand` registered."
+    parser = argparse.ArgumentParser(prog='car-classifier',
+                                     description='Recognise the make, model and year of a car in a photo.')
+    sub = parser.add_subparsers(dest='command', required=True)
+    for add in SUBCOMMANDS.values(): add(sub)
+    return parser
+
+# %% ../nbs/05_cli.ipynb #c024
+def main(argv:list[str]|None=None) -> int:
+    "Run `car-classifier`: errors in the input are printed on one line with exit status 2, never as a traceback."
+    args = cli_parser().parse_args(argv)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter('default')
+            warnings.simplefilter('ignore',
+                                  DeprecationWarning)  # library internals (numpy.core in fastai)
+            warnings.simplefilter('ignore', ResourceWarning)  # unclosed event loops and files inside Gradio and Uvicorn
+            warnings.showwarning = lambda message, category, *a, **k: print(f"warning: {message}", file=sys.stderr)
+            return args.run(args)
+    except (ValueError, FileNotFoundError, FileExistsError, ConnectionError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    except ModuleNotFoundError as e:
+        if (advice := missing_extra(e)) is None: raise
+        print(f"error: {advice}", file=sys.stderr)
+        return 2
 
 # %% ../nbs/05_cli.ipynb #c006
 def sample_path() -> Path:
     "A tiny synthetic Stanford Cars (official layout), written once to the temporary folder."
     from car_classifier.data import make_tiny_cars
     dest = Path(tempfile.gettempdir())/'car_classifier_sample'
-    if not (dest/'devkit/cars_meta.mat').exists(): make_tiny_cars(dest, 'official', n_classes=5, n_per_class=8, n_test_per_class=4, size=(160, 120))
+    if not (dest/'devkit/cars_meta.mat').exists(): make_tiny_cars(dest, 'official', n_classes=5, n_per_class=8,
+                                                                  n_test_per_class=4, size=(160, 120))
     return dest
 
 # %% ../nbs/05_cli.ipynb #c007
@@ -52,11 +93,24 @@ def data_command(args) -> int:
     try: df = cars_dataframe(path)
     except (ConnectionError, FileNotFoundError) as e:
         if not args.fallback_sample: raise
-        print(f"{e}\n\nUsing a tiny synthetic sample instead (pass a path to use your copy of Stanford Cars).", file=sys.stderr)
+        print(f"{e}\n\nUsing a tiny synthetic sample instead (pass a path to use your copy of Stanford Cars).",
+              file=sys.stderr)
         path, df = sample_path(), cars_dataframe(sample_path())
     summary = dict(path=str(path), **cars_summary(df))
     print(json.dumps(summary, indent=2) if args.json else '\n'.join(f"{k:>16}: {v}" for k, v in summary.items()))
     return 0
+
+# %% ../nbs/05_cli.ipynb #c007p
+@subcommand
+def add_data_parser(sub):
+    "The `data` subcommand."
+    data = sub.add_parser('data', help='read Stanford Cars in any layout and summarise it')
+    data.add_argument('path', nargs='?', help='folder (or CSV) holding Stanford Cars; omitted: download it with fastai')
+    data.add_argument('--sample', action='store_true', help='use a tiny synthetic dataset')
+    data.add_argument('--fallback-sample', action='store_true',
+                      help='use the tiny synthetic dataset when the data cannot be found or downloaded')
+    data.add_argument('--json', action='store_true', help='print the summary as JSON')
+    data.set_defaults(run=data_command)
 
 # %% ../nbs/05_cli.ipynb #c009
 def _train_data(args):
@@ -65,7 +119,8 @@ def _train_data(args):
     if args.sample or args.data is None and args.fallback_sample:
         try:
             if not args.sample: return cars_dataframe(None), False
-        except (ConnectionError, FileNotFoundError) as e: print(f"{e}\n\nTraining on a tiny synthetic sample instead (pass --data PATH to use your copy).", file=sys.stderr)
+        except (ConnectionError, FileNotFoundError) as e: print(f"{e}\n\nTraining on a tiny synthetic sample instead "
+                                                                "(pass --data PATH to use your copy).", file=sys.stderr)
         return cars_dataframe(sample_path()), True
     return cars_dataframe(args.data), False
 
@@ -76,29 +131,32 @@ def _report(record:dict) -> dict:
 
 # %% ../nbs/05_cli.ipynb #c011
 def save_examples(df, dest:Path, n:int=6) -> list:
-    "Copy up to `n` test images (of classes spread over the list, or training images when there is no test split) into `dest`, named by class."
+    "Copy up to `n` test images (of classes spread over the list; else training images) into `dest`, named by class."
     rows = df[df.is_test & df.label.notna()] if (df.is_test & df.label.notna()).any() else df
     per_class = rows.drop_duplicates('label').sort_values('label').reset_index(drop=True)
     picked = per_class.iloc[np.unique(np.linspace(0, len(per_class) - 1, min(n, len(per_class))).round().astype(int))]
     dest.mkdir(parents=True, exist_ok=True)
-    return [Path(shutil.copy(r.fname, dest/f"{i:02d}_{r.label.replace('/', '-')}{Path(r.fname).suffix.lower()}")) for i, r in enumerate(picked.itertuples())]
+    return [Path(shutil.copy(r.fname, dest/f"{i:02d}_{r.label.replace('/', '-')}{Path(r.fname).suffix.lower()}"))
+            for i, r in enumerate(picked.itertuples())]
 
 def train_command(args) -> int:
     "Train on `args.data` with the recipe and the options given, and write the model and its record into `args.out`."
     from fastai.torch_core import num_distrib, rank_distrib
-    from car_classifier.learner import fit_recipe, hardware_recipe, plot_training, setup_distributed, teardown_distributed, training_cbs
+    from car_classifier.learner import (fit_recipe, hardware_recipe, plot_training, setup_distributed, teardown_distributed,
+                                        training_cbs)
     from car_classifier.export import save_classifier
     setup_distributed()
-    started, say = time.time(), (lambda s: print(s, file=sys.stderr, flush=True)) if rank_distrib() == 0 else (lambda s: None)
+    started, say = time.time(), (lambda s: print(s, file=sys.stderr,
+                                                 flush=True)) if rank_distrib() == 0 else (lambda s: None)
     df, is_sample = _train_data(args)
     options = {f.name: getattr(args, f.name) for f in fields(Recipe) if f.name != 'name' and hasattr(args, f.name)}
-    name = args.recipe or ('sample' if is_sample else None)
-    if name is None:
-        name, why = hardware_recipe()
-        say(f"Recipe: {name}, because {why} (choose another with --recipe)")
+    name, why = (args.recipe or ('sample' if is_sample else None)), None
+    if name is None: name, why = hardware_recipe()
     r = recipe(name, **options, pretrained=False if args.no_pretrained else None)
+    if why: say(f"Recipe: {name}, because {why}: {r.summary()} (choose another with --recipe)")
     out = Path(args.out)
-    learn, record = fit_recipe(df, r, args.weights, args.seed, args.valid_pct, args.num_workers, out, args.resume, training_cbs(patience=args.patience),
+    learn, record = fit_recipe(df, r, args.weights, args.seed, args.valid_pct, args.num_workers, out, args.resume,
+                               training_cbs(patience=args.patience),
                                budget=args.budget, say=say, max_epochs=args.epochs)
     if rank_distrib() == 0:
         save_classifier(learn, out)
@@ -111,26 +169,67 @@ def train_command(args) -> int:
     teardown_distributed()
     return 0
 
+# %% ../nbs/05_cli.ipynb #c022
+@subcommand
+def add_train_parser(sub):
+    "The `train` subcommand: data, architecture and recipe options (those left out come from the recipe)."
+    train = sub.add_parser('train', help='fine-tune a model with lr_find-driven learning rates')
+    train.add_argument('--data', help='folder (or CSV) holding Stanford Cars; omitted: download it with fastai')
+    train.add_argument('--sample', action='store_true', help='train on a tiny synthetic dataset')
+    train.add_argument('--fallback-sample', action='store_true',
+                       help='train on the tiny synthetic dataset when the data cannot be found or downloaded')
+    train.add_argument('--out', required=True, help='folder for the model, its record and checkpoints')
+    train.add_argument('--recipe', choices=list(RECIPES),
+                       help='starting configuration (default: by hardware, default on a CUDA GPU and cpu otherwise; '
+                       'sample for the tiny sample)')
+    train.add_argument('--arch', help='torchvision ResNet name or any timm model name')
+    train.add_argument('--weights', help='local file of pretrained weights (.safetensors or .pth)')
+    train.add_argument('--no-pretrained', action='store_true', help='start from random weights')
+    for flag, kind, text in (('size', int, 'image side in pixels'),
+                             ('freeze-size', int, 'image side in the frozen phase (progressive resizing)'),
+                             ('min-size', int,
+                              'first image side of the unfrozen phase (progressive resizing up to --size)'),
+                             ('freeze-epochs', int, 'epochs with the body frozen'), ('epochs', int, 'epochs unfrozen'),
+                             ('bs', int, 'batch size'),
+                             ('label-smoothing', float, 'label smoothing (0: off)'),
+                             ('mixup', float, 'MixUp alpha (0: off)'),
+                             ('div', float, 'unfrozen learning rates: slice(lr/div, lr)'),
+                             ('lr-find-iters', int, 'mini-batches per lr_find')):
+        train.add_argument(f'--{flag}', type=kind, help=text)
+    train.add_argument('--suggest', choices=['valley', 'slide', 'minimum', 'steep'], help='lr_find suggestion')
+    train.add_argument('--crop', action='store_true', default=None, help='crop images to their bounding box')
+    train.add_argument('--valid-pct', type=float, default=0.2, help='share of each class held out for validation')
+    train.add_argument('--seed', type=int, default=42, help='random seed')
+    train.add_argument('--patience', type=int, help='stop after this many epochs without better accuracy')
+    train.add_argument('--num-workers', type=int, help='DataLoader worker processes')
+    train.add_argument('--budget', type=float, metavar='MINUTES',
+                       help='size the epochs so that the whole run ends within this many minutes (--epochs then '
+                       'caps them)')
+    train.add_argument('--resume', action='store_true', help='continue from the last checkpoint in --out')
+    train.set_defaults(run=train_command)
+
 # %% ../nbs/05_cli.ipynb #c013
 def _is_glob(s:str) -> bool: return any(c in s for c in '*?[')
 
 def image_files(sources:list) -> list[tuple[str, str|None]]:
-    "(path, error) for each photo that `sources` (files, folders, glob patterns) names; the error says why a source names none."
+    "(path, error) for each photo that `sources` (files, folders, globs) names; the error says why a source names none."
     found = []
     for s in map(str, sources):
         p = Path(s)
         if p.is_dir():
             inside = sorted(str(f) for f in p.rglob('*') if f.is_file() and f.suffix.lower() in IMAGE_SUFFIXES)
-            found += [(f, None) for f in inside] or [(s, f"{s} holds no image files ({', '.join(sorted(IMAGE_SUFFIXES))})")]
+            found += [(f, None)
+                      for f in inside] or [(s, f"{s} holds no image files ({', '.join(sorted(IMAGE_SUFFIXES))})")]
         elif p.exists(): found.append((s, None))
-        elif _is_glob(s): found += [(f, None) for f in sorted(glob.glob(s, recursive=True)) if Path(f).is_file()] or [(s, f"No file matches {s}")]
+        elif _is_glob(s): found += [(f, None) for f in sorted(glob.glob(s, recursive=True))
+                                    if Path(f).is_file()] or [(s, f"No file matches {s}")]
         else: found.append((s, f"No such file or folder: {s}"))
     return found
 
 # %% ../nbs/05_cli.ipynb #c013b
 def predict_rows(clf:CarClassifier, files:list, k:int=5, bs:int=32, workers:int|None=None):
-    "Yield (path, prediction or None, error or None) for each of `files` (from `image_files`), in order, `bs` photos per forward pass."
-    workers = workers or min(os.cpu_count() or 1, 4)  # threads that read the photos of a batch and prepare its input (NumPy and Pillow release the GIL)
+    "Yield (path, prediction or None, error or None) for each of `files` (`image_files`), in order, `bs` photos a pass."
+    workers = workers or min(os.cpu_count() or 1, 4)  # threads that read a batch's photos and prepare its input
     def read(path_error):
         path, error = path_error
         if error is not None: return None, error
@@ -141,15 +240,13 @@ def predict_rows(clf:CarClassifier, files:list, k:int=5, bs:int=32, workers:int|
             chunk = files[i:i + bs]
             read_rows = list(pool.map(read, chunk))
             items = [a for a, _ in read_rows if a is not None]
-            if items:
-                x = np.concatenate(items)
-                inputs = np.concatenate(list(pool.map(clf.inputs, np.array_split(x, min(workers, len(x))))))
-                probs = iter(softmax(clf.forward(inputs).astype(np.float32)))
-            for (path, _), (_, error) in zip(chunk, read_rows): yield path, None if error else clf._guesses(next(probs), k), error
+            probs = iter(clf.probabilities([], np.concatenate(items), workers) if items else [])
+            for (path, _), (_, error) in zip(chunk, read_rows): yield path, None if error else clf._guesses(next(probs),
+                                                                                                            k), error
 
 # %% ../nbs/05_cli.ipynb #c013c
 def prediction_record(path:str, pred, error:str|None, k:int=5) -> dict:
-    "One flat row: path, known, label_1, probability_1 ... label_k, probability_k, error (blank where there is nothing)."
+    "One flat row: path, known, label_1, probability_1 ... label_k, probability_k, error (blank when there is none)."
     row = dict(path=path, known='' if pred is None else pred.is_known)
     for j in range(k):
         g = pred.guesses[j] if pred is not None and j < len(pred.guesses) else None
@@ -163,7 +260,7 @@ def table_line(path:str, pred, error:str|None, width:int=40) -> str:
 
 # %% ../nbs/05_cli.ipynb #c013d
 def predict_command(args) -> int:
-    "Write one row per photo named by `args.images`; exit status 1 if any photo failed, 130 if interrupted (the rows so far are kept)."
+    "Write a row per photo named by `args.images`; exit status 1 if any photo failed, 130 if interrupted (rows kept)."
     from tqdm.auto import tqdm
     files = image_files(args.images)
     clf = CarClassifier.from_pretrained(args.model, backend=args.backend, int8=args.int8 or None)
@@ -175,38 +272,51 @@ def predict_command(args) -> int:
         with tqdm(total=len(files), unit='photo', file=sys.stderr, disable=None) as bar:
             for path, pred, error in predict_rows(clf, files, args.k, args.bs):
                 if writer: writer.writerow(prediction_record(path, pred, error, args.k))
-                elif args.json: print(json.dumps(dict(path=path, **(pred.to_dict() if pred else dict(is_known=None, guesses=[])), error=error)))
+                elif args.json:
+                    print(json.dumps(dict(path=path, **(pred.to_dict() if pred else dict(is_known=None, guesses=[])),
+                                          error=error)))
                 else: print(table_line(path, pred, error, width))
                 done, failed = done + 1, failed + bool(error)
                 if (done % args.bs == 0 or done == len(files)): out.flush(); bar.update(done - bar.n)
     except KeyboardInterrupt:
-        print(f"interrupted: {done} of {len(files)} photos written{f' to {args.csv}' if args.csv else ''}", file=sys.stderr)
+        print(f"interrupted: {done} of {len(files)} photos written{f' to {args.csv}' if args.csv else ''}",
+              file=sys.stderr)
         return 130
     finally:
         if args.csv: out.close()
-    print(f"{done} photos: {done - failed} answered, {failed} could not be read{f'; rows in {args.csv}' if args.csv else ''}", file=sys.stderr)
+    print(f"{done} photos: {done - failed} answered, {failed} could not be "
+          f"read{f'; rows in {args.csv}' if args.csv else ''}", file=sys.stderr)
     return 1 if failed else 0
 
 # %% ../nbs/05_cli.ipynb #c014
 def add_serving_options(p, backend:bool=True, int8:bool=True):
     "The options that choose how a saved model is served: `--backend`, `--int8`."
-    if backend: p.add_argument('--backend', default='auto', choices=BACKENDS, help='ONNX Runtime when model.onnx exists (auto), or PyTorch')
-    if int8: p.add_argument('--int8', action='store_true', help='serve model.int8.onnx: several times faster on CPUs with VNNI, not exact')
+    if backend: p.add_argument('--backend', default='auto', choices=BACKENDS,
+                               help='ONNX Runtime when model.onnx exists (auto), or PyTorch')
+    if int8: p.add_argument('--int8', action='store_true',
+                            help='serve model.int8.onnx: several times faster on CPUs with VNNI, not exact')
 
+@subcommand
 def add_predict_parser(sub):
     "The `predict` and `export` subcommands."
     predict = sub.add_parser('predict', help='recognise the car in each photo of files, folders or glob patterns')
-    predict.add_argument('images', nargs='+', help="image files (JPEG, PNG, WebP...), folders of them (searched recursively) or glob patterns ('cars/*.jpg')")
-    predict.add_argument('--model', help='folder written by train (config.json, model.onnx or model.safetensors) or a Hub id (default: the shipped model)')
+    predict.add_argument('images', nargs='+',
+                         help="image files (JPEG, PNG, WebP...), folders of them (searched recursively) or glob "
+                         "patterns ('cars/*.jpg')")
+    predict.add_argument('--model',
+                         help='folder written by train (config.json, model.onnx or model.safetensors) or a Hub id '
+                         '(default: the shipped model)')
     predict.add_argument('-k', type=int, default=5, help='how many guesses per photo')
     predict.add_argument('--bs', type=int, default=32, help='photos per forward pass')
     predict.add_argument('--json', action='store_true', help='one JSON object per photo instead of the table')
     predict.add_argument('--csv', metavar='FILE', help='write the rows into this CSV file instead')
     add_serving_options(predict)
     predict.set_defaults(run=predict_command)
-    export = sub.add_parser('export', help='write model.onnx (and model.int8.onnx) beside a saved model, for ONNX Runtime')
+    export = sub.add_parser('export',
+                            help='write model.onnx (and model.int8.onnx) beside a saved model, for ONNX Runtime')
     export.add_argument('--model', required=True, help='folder written by train')
-    export.add_argument('--int8', metavar='DATA', help='also write model.int8.onnx, calibrated on training images of this dataset')
+    export.add_argument('--int8', metavar='DATA',
+                        help='also write model.int8.onnx, calibrated on training images of this dataset')
     export.set_defaults(run=export_command)
 
 def export_command(args) -> int:
@@ -221,12 +331,13 @@ def export_command(args) -> int:
 
 # %% ../nbs/05_cli.ipynb #c016
 def evaluate_command(args) -> int:
-    "Evaluate `args.model` on the test split of `args.data`; write metrics, per-class report and figures into `args.out`."
+    "Evaluate `args.model` on the test split of `args.data`; write metrics, per-class report and figures to `args.out`."
     import matplotlib.pyplot as plt
     from car_classifier.data import cars_dataframe
     from car_classifier.interpret import evaluate, grad_cam_figure, write_report
     from car_classifier.learner import plot_training
-    clf, df = CarClassifier.from_pretrained(args.model, backend=args.backend, int8=args.int8 or None), cars_dataframe(args.data)
+    clf, df = CarClassifier.from_pretrained(args.model, backend=args.backend,
+                                            int8=args.int8 or None), cars_dataframe(args.data)
     test = df[df.is_test & df.label.notna()]
     if test.empty: raise ValueError(f"{args.data} has no labelled test images (see `car-classifier data {args.data}`)")
     res = evaluate(clf, test, tta=args.tta)
@@ -248,8 +359,10 @@ def compare_command(args) -> int:
     if unknown: raise ValueError(f"Unknown configurations {sorted(unknown)}; choose among {', '.join(COMPARISONS)}")
     setup_distributed()
     df, is_sample = _train_data(args)
-    fields = {k: getattr(args, k) for k in ('arch', 'size', 'freeze_epochs', 'epochs', 'bs', 'lr_find_iters') if getattr(args, k, None) is not None}
-    table = compare_configs(df, args.recipe or ('sample' if is_sample else 'default'), names, weights=args.weights, seed=args.seed, **fields,
+    fields = {k: getattr(args, k) for k in ('arch', 'size', 'freeze_epochs', 'epochs', 'bs', 'lr_find_iters')
+              if getattr(args, k, None) is not None}
+    table = compare_configs(df, args.recipe or ('sample' if is_sample else 'default'), names, weights=args.weights,
+                            seed=args.seed, **fields,
                             pretrained=False if args.no_pretrained else None)
     if args.out: Path(args.out).parent.mkdir(parents=True, exist_ok=True); table.to_csv(args.out, index=False)
     print(table.to_string(index=False, float_format=lambda v: f'{v:.3f}'))
@@ -257,6 +370,7 @@ def compare_command(args) -> int:
     return 0
 
 # %% ../nbs/05_cli.ipynb #c020
+@subcommand
 def add_evaluate_parsers(sub):
     "The `evaluate` and `compare` subcommands."
     ev = sub.add_parser('evaluate', help="score a saved model on a dataset's test split, with figures")
@@ -267,52 +381,61 @@ def add_evaluate_parsers(sub):
     add_serving_options(ev)
     ev.set_defaults(run=evaluate_command)
     cmp = sub.add_parser('compare', help='train several configurations and print one table')
-    cmp.add_argument('--data'); cmp.add_argument('--sample', action='store_true'); cmp.add_argument('--fallback-sample', action='store_true')
-    cmp.add_argument('--configs', default=','.join(COMPARISONS), help=f"comma-separated, among {', '.join(COMPARISONS)}")
-    cmp.add_argument('--recipe', choices=list(RECIPES)); cmp.add_argument('--arch'); cmp.add_argument('--weights'); cmp.add_argument('--no-pretrained', action='store_true')
+    cmp.add_argument('--data'); cmp.add_argument('--sample', action='store_true'); cmp.add_argument('--fallback-sample',
+                                                                                                    action='store_true')
+    cmp.add_argument('--configs', default=','.join(COMPARISONS),
+                     help=f"comma-separated, among {', '.join(COMPARISONS)}")
+    cmp.add_argument('--recipe', choices=list(RECIPES)); cmp.add_argument('--arch'); cmp.add_argument('--weights')
+    cmp.add_argument('--no-pretrained', action='store_true')
     for flag in ('size', 'freeze-epochs', 'epochs', 'bs', 'lr-find-iters'): cmp.add_argument(f'--{flag}', type=int)
     cmp.add_argument('--seed', type=int, default=42); cmp.add_argument('--out', help='CSV file for the table')
     cmp.set_defaults(run=compare_command)
 
 # %% ../nbs/05_cli.ipynb #c020b
 def example_images(given:list|None, model:str|None, n:int=6) -> list:
-    "Example images for the demo: the files given (or the images in the folders given), else those in the model folder's `examples/`."
-    paths = [Path(p) for p in given] if given else [(packaged_model_dir() if model is None else Path(model))/'examples']
-    found = []
-    for p in paths:
-        if p.is_dir(): found += sorted(f for f in p.rglob('*') if f.suffix.lower() in IMAGE_SUFFIXES)
-        elif p.exists(): found.append(p)
-        elif given: raise FileNotFoundError(f"Example {p} not found")
-    return found[:n]
+    "Example images for the demo: the files (or the images in the folders) given, else the model folder's `examples/`."
+    found = image_files(given or [(packaged_model_dir() if model is None else Path(model))/'examples'])
+    errors = [e for _, e in found if e]
+    if given and errors: raise FileNotFoundError(f"Example: {errors[0]}")
+    return [Path(f) for f, e in found if e is None][:n]
 
 def demo_command(args) -> int:
     "Serve the demo of `args.model` until interrupted."
     from car_classifier.app import build_demo, launch_demo  # Gradio is imported only here
     clf = CarClassifier.from_pretrained(args.model, backend=args.backend, int8=args.int8 or None)
-    if args.model is None: print(f"Serving the model shipped with car_classifier ({shipped_summary()}); --model DIR serves another", file=sys.stderr, flush=True)
-    launch_demo(build_demo(clf, examples=example_images(args.examples, args.model), title=args.title), port=args.port, host=args.host)
+    if args.model is None: print(f"Serving the model shipped with car_classifier ({shipped_summary()}); --model DIR "
+                                 "serves another", file=sys.stderr, flush=True)
+    launch_demo(build_demo(clf, examples=example_images(args.examples, args.model), title=args.title), port=args.port,
+                host=args.host)
     return 0
 
 def space_command(args) -> int:
     "Write the Hugging Face Space of `args.model` into `args.out`."
     from car_classifier.app import write_space
-    dest = write_space(packaged_model_dir() if args.model is None else args.model, args.out, examples=example_images(args.examples, args.model), title=args.title, int8=args.int8 or None)
-    print(f"Space written to {dest}. Try it: cd {dest} && python -m venv .venv && .venv/bin/pip install -r requirements.txt && .venv/bin/python app.py\n"
+    dest = write_space(packaged_model_dir() if args.model is None else args.model, args.out,
+                       examples=example_images(args.examples, args.model), title=args.title, int8=args.int8 or None)
+    print(f"Space written to {dest}. Try it: cd {dest} && python -m venv .venv && .venv/bin/pip install -r "
+          "requirements.txt && .venv/bin/python app.py\n"
           f"Publish it: car-classifier push --space {dest} --repo USER/SPACE_NAME")
     return 0
 
 # %% ../nbs/05_cli.ipynb #c020c
+@subcommand
 def add_demo_parsers(sub):
     "The `demo` and `space` subcommands."
     demo = sub.add_parser('demo', help='serve the Gradio demo of a saved model')
-    demo.add_argument('--model', help='folder written by train, or a Hub id (default: the model shipped with the package)')
+    demo.add_argument('--model',
+                      help='folder written by train, or a Hub id (default: the model shipped with the package)')
     demo.add_argument('--port', type=int, help='port (default: $GRADIO_SERVER_PORT, else 7860 or the next free one)')
     demo.add_argument('--host', default='127.0.0.1', help='address to listen on (0.0.0.0: every interface)')
     space = sub.add_parser('space', help='write a Hugging Face Space folder for a saved model')
-    space.add_argument('--model', help='folder written by train, copied into the Space; or a Hub id, downloaded when the Space starts (default: the shipped model)')
+    space.add_argument('--model',
+                       help='folder written by train, copied into the Space; or a Hub id, downloaded when the Space '
+                       'starts (default: the shipped model)')
     space.add_argument('--out', required=True, help='new folder for the Space')
     for p in (demo, space):
-        p.add_argument('--examples', nargs='*', help="example images, or folders of them (default: the model's examples/)")
+        p.add_argument('--examples', nargs='*',
+                       help="example images, or folders of them (default: the model's examples/)")
         p.add_argument('--title', default='Which car is this?', help="the page's title")
     add_serving_options(demo); add_serving_options(space, backend=False)  # a Space always serves through ONNX Runtime
     demo.set_defaults(run=demo_command); space.set_defaults(run=space_command)
@@ -321,16 +444,21 @@ def add_demo_parsers(sub):
 METRIC_NAMES = dict(top1='top-1 accuracy', top5='top-5 accuracy', make_accuracy='make accuracy', macro_f1='macro F1')
 
 def model_card(cfg:ClassifierConfig, metrics:dict, record:dict|None=None, command:str='', notes:str='') -> ModelCard:
-    "A Hugging Face model card for a car classifier: metadata with the measured test `metrics`, and a body saying how it was made."
+    "A Hugging Face model card for a car classifier: metadata with the measured test `metrics`, and how it was made."
     from huggingface_hub import EvalResult, ModelCard, ModelCardData
-    results = [EvalResult(task_type='image-classification', task_name='Image Classification', dataset_type='stanford_cars', dataset_name='Stanford Cars',
-                          dataset_split='test', metric_type='accuracy' if k != 'macro_f1' else 'f1', metric_name=f"{METRIC_NAMES[k]}{' (TTA)' if tta else ''}",
+    results = [EvalResult(task_type='image-classification', task_name='Image Classification',
+                          dataset_type='stanford_cars', dataset_name='Stanford Cars',
+                          dataset_split='test', metric_type='accuracy' if k != 'macro_f1' else 'f1',
+                          metric_name=f"{METRIC_NAMES[k]}{' (TTA)' if tta else ''}",
                           metric_value=round(metrics[k + tta], 4))
                for tta in ('', '_tta') for k in METRIC_NAMES if k + tta in metrics]
-    data = ModelCardData(library_name='onnx', license='apache-2.0', datasets=['stanford_cars'], metrics=['accuracy', 'f1'], pipeline_tag='image-classification',
-                         tags=['image-classification', 'fastai', 'timm', 'onnx', 'stanford-cars', 'car_classifier'], model_name=f'car_classifier {cfg.arch}',
+    data = ModelCardData(library_name='onnx', license='apache-2.0', datasets=['stanford_cars'],
+                         metrics=['accuracy', 'f1'], pipeline_tag='image-classification',
+                         tags=['image-classification', 'fastai', 'timm', 'onnx', 'stanford-cars', 'car_classifier'],
+                         model_name=f'car_classifier {cfg.arch}',
                          eval_results=results)
-    rows = '\n'.join(f"| {METRIC_NAMES[k]} | {metrics[k]:.1%} | {metrics.get(k + '_tta', float('nan')):.1%} |" for k in METRIC_NAMES if k in metrics)
+    rows = '\n'.join(f"| {METRIC_NAMES[k]} | {metrics[k]:.1%} | {metrics.get(k + '_tta', float('nan')):.1%} |"
+                     for k in METRIC_NAMES if k in metrics)
     minutes = f"{record['minutes']:g} minutes" if record and 'minutes' in record else 'an unrecorded time'
     body = f"""
 # car_classifier: {cfg.arch}, {len(cfg.classes)} Stanford Cars classes
@@ -368,21 +496,26 @@ unusual angles and cars outside the 196 classes get lower or wrong answers.
 SHIPPED_FILES = ('config.json', 'record.json', 'history.csv', 'training.png')
 
 def write_head(weights:Path, dest:Path) -> Path:
-    "Write the head's weights of `weights` (a model.safetensors) into `dest` in float16: half the bytes, and all that Grad-CAM needs."
+    "Write the head of `weights` (a model.safetensors) into `dest` in float16: half the bytes, all that Grad-CAM needs."
     from safetensors import safe_open
     from safetensors.numpy import save_file
     with safe_open(weights, framework='numpy') as f:
-        save_file({k: f.get_tensor(k).astype(np.float16) for k in f.keys() if k.startswith('1.') and not k.endswith('num_batches_tracked')}, dest)
+        save_file({k: f.get_tensor(k).astype(np.float16) for k in f.keys() if k.startswith('1.')
+                   and not k.endswith('num_batches_tracked')}, dest)
     return dest
 
-def package_model(model:str|Path, report:str|Path, dest:str|Path, int8:bool=False, command:str='', notes:str='') -> Path:
-    "Copy what serving needs from the trained `model` folder and the `evaluate` `report` into `dest` (emptied first), with a model card; `int8`: ship and serve the 8-bit network."
+def package_model(model:str|Path, report:str|Path, dest:str|Path, int8:bool=False, command:str='',
+                  notes:str='') -> Path:
+    "Copy what serving needs from a trained `model` and its `evaluate` `report` into `dest` (emptied), with a model card."
     model, report, dest = Path(model), Path(report), Path(dest)
-    if not (report/'metrics.json').exists(): raise FileNotFoundError(f"{report/'metrics.json'} not found: run `car-classifier evaluate --model {model} --tta --out {report}` first")
+    if not (report/'metrics.json').exists(): raise FileNotFoundError(f"{report/'metrics.json'} not found: run "
+                                                                     f"`car-classifier evaluate --model {model} --tta "
+                                                                     f"--out {report}` first")
     if dest.exists(): shutil.rmtree(dest)
     (dest/'examples').mkdir(parents=True)
     for f in SHIPPED_FILES + ('model.int8.onnx' if int8 else 'model.onnx',):
-        if not (model/f).exists(): raise FileNotFoundError(f"{model/f} not found: is {model} a folder written by `car-classifier train`?")
+        if not (model/f).exists(): raise FileNotFoundError(f"{model/f} not found: is {model} a folder written by "
+                                                           "`car-classifier train`?")
         shutil.copy(model/f, dest/f)
     write_head(model/'model.safetensors', dest/'head.safetensors')
     for e in example_images(None, model): shutil.copy(e, dest/'examples'/e.name)
@@ -395,47 +528,62 @@ def package_model(model:str|Path, report:str|Path, dest:str|Path, int8:bool=Fals
 def shipped_summary(d:Path|None=None) -> str:
     "One line on the shipped model: architecture, classes and official top-1."
     d = d or packaged_model_dir()
-    cfg, m = ClassifierConfig.from_json(d/'config.json'), json.loads((d/'metrics.json').read_text()) if (d/'metrics.json').exists() else {}
-    return f"{cfg.arch}, {len(cfg.classes)} classes" + (f", top-1 {m['top1']:.1%} on the official test split" if 'top1' in m else '')
+    metrics = d/'metrics.json'
+    cfg, m = ClassifierConfig.from_json(d/'config.json'), json.loads(metrics.read_text()) if metrics.exists() else {}
+    return f"{cfg.arch}, {len(cfg.classes)} classes" + (f", top-1 {m['top1']:.1%} on the official test split"
+                                                        if 'top1' in m else '')
 
 def package_command(args) -> int:
     "Write the shipped model folder from a trained model and its evaluation report."
-    print(package_model(args.model, args.report, args.out, int8=args.int8, command=args.command or '', notes=args.notes))
+    print(package_model(args.model, args.report, args.out, int8=args.int8, command=args.command or '',
+                        notes=args.notes))
     return 0
 
+@subcommand
 def add_package_parser(sub):
     "The `package` subcommand."
-    p = sub.add_parser('package', help='write the folder of the model shipped with the package (or pushed to the Hub), with its model card')
+    p = sub.add_parser('package',
+                       help='write the folder of the model shipped with the package (or pushed to the Hub), with its '
+                       'model card')
     p.add_argument('--model', required=True, help='folder written by train')
     p.add_argument('--report', required=True, help='folder written by evaluate --tta (metrics.json)')
-    p.add_argument('--out', default=str(packaged_model_dir()), help='destination (default: the package\'s own model folder)')
-    p.add_argument('--int8', action='store_true', help='ship model.int8.onnx instead of model.onnx, served by default (when its accuracy is within a point)')
+    p.add_argument('--out', default=str(packaged_model_dir()),
+                   help='destination (default: the package\'s own model folder)')
+    p.add_argument('--int8', action='store_true',
+                   help='ship model.int8.onnx instead of model.onnx, served by default (when its accuracy is '
+                   'within a point)')
     p.add_argument('--command', help='the command that trained the model, quoted in the model card')
     p.add_argument('--notes', default='', help='Markdown added to the model card after the results')
     p.set_defaults(run=package_command)
 
 # %% ../nbs/05_cli.ipynb #c020h
-HUB_FILES = MODEL_FILES + ('README.md', 'metrics.json', 'record.json', 'history.csv', 'training.png')  # what a model repository holds
+HUB_FILES = MODEL_FILES + ('README.md', 'metrics.json', 'record.json', 'history.csv',
+                           'training.png')  # what a model repository holds
 SPACE_NEEDS = ('app.py', 'README.md', 'requirements.txt')
 
 def hub_token() -> str:
     "The Hugging Face token in use; ValueError saying how to get one when there is none."
     from huggingface_hub import get_token
     if token := get_token(): return token
-    raise ValueError("No Hugging Face token: run `hf auth login`, or set HF_TOKEN to a token with write access (https://huggingface.co/settings/tokens)")
+    raise ValueError("No Hugging Face token: run `hf auth login`, or set HF_TOKEN to a token with write access "
+                     "(https://huggingface.co/settings/tokens)")
 
 def model_repo_folder(model:str|Path, dest:str|Path) -> Path:
     "Stage a model repository in `dest`: the files of `HUB_FILES` that `model` has, its examples, and a model card."
     model, dest = Path(model), Path(dest)
-    if not (model/'config.json').exists(): raise FileNotFoundError(f"{model/'config.json'} not found: push --model takes a folder written by `car-classifier train` or `package`")
+    if not (model/'config.json').exists(): raise FileNotFoundError(f"{model/'config.json'} not found: push --model "
+                                                                   "takes a folder written by `car-classifier train` "
+                                                                   "or `package`")
     dest.mkdir(parents=True, exist_ok=True)
     for f in HUB_FILES:
         if (model/f).exists(): shutil.copy(model/f, dest/f)
     if (model/'examples').is_dir(): shutil.copytree(model/'examples', dest/'examples', dirs_exist_ok=True)
-    if not (dest/'head.safetensors').exists() and (model/'model.safetensors').exists(): write_head(model/'model.safetensors', dest/'head.safetensors')
+    if not (dest/'head.safetensors').exists() and (model/'model.safetensors').exists():
+        write_head(model/'model.safetensors', dest/'head.safetensors')
     if not (dest/'README.md').exists():
         read = lambda f: json.loads((model/f).read_text()) if (model/f).exists() else None
-        model_card(ClassifierConfig.from_json(model/'config.json'), read('metrics.json') or {}, read('record.json')).save(dest/'README.md')
+        model_card(ClassifierConfig.from_json(model/'config.json'), read('metrics.json') or {},
+                   read('record.json')).save(dest/'README.md')
     return dest
 
 def push_command(args) -> int:
@@ -443,18 +591,23 @@ def push_command(args) -> int:
     from huggingface_hub import HfApi
     kind, src = ('space', Path(args.space)) if args.space else ('model', Path(args.model))
     if kind == 'space' and (missing := [f for f in SPACE_NEEDS if not (src/f).exists()]):
-        raise FileNotFoundError(f"{src} lacks {', '.join(missing)}: push --space takes a folder written by `car-classifier space`")
+        raise FileNotFoundError(f"{src} lacks {', '.join(missing)}: push --space takes a folder written by "
+                                "`car-classifier space`")
     token = hub_token()
     with tempfile.TemporaryDirectory() as tmp:
         folder = model_repo_folder(src, tmp) if kind == 'model' else src
         api = HfApi(token=token)
         try:
-            url = api.create_repo(args.repo, repo_type=kind, space_sdk='gradio' if kind == 'space' else None, private=args.private, exist_ok=True)
-            api.upload_folder(folder_path=folder, repo_id=args.repo, repo_type=kind, commit_message=f"Upload with car-classifier push --{kind}")
-        except Exception as e: raise ConnectionError(f"Could not push to {args.repo} on the Hugging Face Hub: {str(e).splitlines()[0][:300]}") from None
+            url = api.create_repo(args.repo, repo_type=kind, space_sdk='gradio' if kind == 'space' else None,
+                                  private=args.private, exist_ok=True)
+            api.upload_folder(folder_path=folder, repo_id=args.repo, repo_type=kind,
+                              commit_message=f"Upload with car-classifier push --{kind}")
+        except Exception as e: raise ConnectionError(f"Could not push to {args.repo} on the Hugging Face Hub: "
+                                                     f"{str(e).splitlines()[0][:300]}") from None
     print(url)
     return 0
 
+@subcommand
 def add_push_parser(sub):
     "The `push` subcommand."
     p = sub.add_parser('push', help='publish a model folder or a Space folder on the Hugging Face Hub')
@@ -464,72 +617,6 @@ def add_push_parser(sub):
     p.add_argument('--repo', required=True, help='USER/NAME of the repository, created when missing')
     p.add_argument('--private', action='store_true', help='create the repository as private')
     p.set_defaults(run=push_command)
-
-# %% ../nbs/05_cli.ipynb #c022
-def add_train_parser(sub):
-    "The `train` subcommand: data, architecture and recipe options (those left out come from the recipe)."
-    train = sub.add_parser('train', help='fine-tune a model with lr_find-driven learning rates')
-    train.add_argument('--data', help='folder (or CSV) holding Stanford Cars; omitted: download it with fastai')
-    train.add_argument('--sample', action='store_true', help='train on a tiny synthetic dataset')
-    train.add_argument('--fallback-sample', action='store_true', help='train on the tiny synthetic dataset when the data cannot be found or downloaded')
-    train.add_argument('--out', required=True, help='folder for the model, its record and checkpoints')
-    train.add_argument('--recipe', choices=list(RECIPES), help='starting configuration (default: by hardware, default on a CUDA GPU and cpu otherwise; sample for the tiny sample)')
-    train.add_argument('--arch', help='torchvision ResNet name or any timm model name')
-    train.add_argument('--weights', help='local file of pretrained weights (.safetensors or .pth)')
-    train.add_argument('--no-pretrained', action='store_true', help='start from random weights')
-    for flag, kind, text in (('size', int, 'image side in pixels'), ('freeze-size', int, 'image side in the frozen phase (progressive resizing)'),
-                             ('min-size', int, 'first image side of the unfrozen phase (progressive resizing up to --size)'),
-                             ('freeze-epochs', int, 'epochs with the body frozen'), ('epochs', int, 'epochs unfrozen'), ('bs', int, 'batch size'),
-                             ('label-smoothing', float, 'label smoothing (0: off)'), ('mixup', float, 'MixUp alpha (0: off)'),
-                             ('div', float, 'unfrozen learning rates: slice(lr/div, lr)'), ('lr-find-iters', int, 'mini-batches per lr_find')):
-        train.add_argument(f'--{flag}', type=kind, help=text)
-    train.add_argument('--suggest', choices=['valley', 'slide', 'minimum', 'steep'], help='lr_find suggestion')
-    train.add_argument('--crop', action='store_true', default=None, help='crop images to their bounding box')
-    train.add_argument('--valid-pct', type=float, default=0.2, help='share of each class held out for validation')
-    train.add_argument('--seed', type=int, default=42, help='random seed')
-    train.add_argument('--patience', type=int, help='stop after this many epochs without better accuracy')
-    train.add_argument('--num-workers', type=int, help='DataLoader worker processes')
-    train.add_argument('--budget', type=float, metavar='MINUTES', help='size the epochs so that the whole run ends within this many minutes (--epochs then caps them)')
-    train.add_argument('--resume', action='store_true', help='continue from the last checkpoint in --out')
-    train.set_defaults(run=train_command)
-
-# %% ../nbs/05_cli.ipynb #c023
-def cli_parser() -> argparse.ArgumentParser:
-    "The `car-classifier` argument parser, one subcommand per job."
-    parser = argparse.ArgumentParser(prog='car-classifier', description='Recognise the make, model and year of a car in a photo.')
-    sub = parser.add_subparsers(dest='command', required=True)
-    data = sub.add_parser('data', help='read Stanford Cars in any layout and summarise it')
-    data.add_argument('path', nargs='?', help='folder (or CSV) holding Stanford Cars; omitted: download it with fastai')
-    data.add_argument('--sample', action='store_true', help='use a tiny synthetic dataset')
-    data.add_argument('--fallback-sample', action='store_true', help='use the tiny synthetic dataset when the data cannot be found or downloaded')
-    data.add_argument('--json', action='store_true', help='print the summary as JSON')
-    data.set_defaults(run=data_command)
-    add_train_parser(sub)
-    add_predict_parser(sub)
-    add_evaluate_parsers(sub)
-    add_demo_parsers(sub)
-    add_package_parser(sub)
-    add_push_parser(sub)
-    return parser
-
-# %% ../nbs/05_cli.ipynb #c024
-def main(argv:list[str]|None=None) -> int:
-    "Run `car-classifier`: errors in the input are printed on one line with exit status 2, never as a traceback."
-    args = cli_parser().parse_args(argv)
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter('default')
-            warnings.simplefilter('ignore', DeprecationWarning)  # library internals (numpy.core in fastai), not the user's business
-            warnings.simplefilter('ignore', ResourceWarning)  # unclosed event loops and files inside Gradio and Uvicorn
-            warnings.showwarning = lambda message, category, *a, **k: print(f"warning: {message}", file=sys.stderr)
-            return args.run(args)
-    except (ValueError, FileNotFoundError, FileExistsError, ConnectionError) as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
-    except ModuleNotFoundError as e:
-        if (advice := missing_extra(e)) is None: raise
-        print(f"error: {advice}", file=sys.stderr)
-        return 2
 
 # %% ../nbs/05_cli.ipynb #c039
 if __name__ == '__main__': sys.exit(main())

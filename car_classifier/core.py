@@ -10,6 +10,7 @@ import json, os, re
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, fields, replace
 from functools import cache
+from fastcore.basics import patch
 from importlib.resources import files
 from pathlib import Path
 
@@ -46,7 +47,7 @@ MAX_PIXELS = Image.MAX_IMAGE_PIXELS  # about 89 Mpx, Pillow's own limit for a su
 
 # %% ../nbs/00a_core.ipynb #c017
 def to_rgb(img:Image.Image) -> Image.Image:
-    "An upright (EXIF-rotated) 8-bit RGB copy of `img`, whatever its mode: grayscale, 16-bit, float, palette, RGBA, CMYK."
+    "An upright (EXIF-rotated) 8-bit RGB copy of `img` in any mode: grayscale, 16-bit, float, palette, RGBA, CMYK."
     img = ImageOps.exif_transpose(img)
     if img.mode in ('I', 'I;16', 'I;16B', 'I;16L', 'I;16N', 'F'):
         a = np.asarray(img, dtype=np.float32)
@@ -81,7 +82,9 @@ class ClassifierConfig:
         "Read `config.json`, with an error naming any missing field."
         d = json.loads(Path(path).read_text())
         missing = [f.name for f in fields(cls) if f.name in ('arch', 'arch_kind', 'classes') and f.name not in d]
-        if missing: raise ValueError(f"{path} lacks {', '.join(missing)}; it was not written by car_classifier's save_classifier")
+        if missing:
+            raise ValueError(f"{path} lacks {', '.join(missing)}; it was not written by car_classifier's "
+                             "save_classifier")
         return cls(**{k: v for k, v in d.items() if k in {f.name for f in fields(cls)}})
 
     def to_json(self, path:str|Path): Path(path).write_text(json.dumps(asdict(self), indent=1))
@@ -100,12 +103,12 @@ def alone():
 # %% ../nbs/00a_core.ipynb #c022b
 @dataclass(frozen=True)
 class Recipe:
-    "The configuration of a training run, as data (as timm's `PretrainedCfg` is); change it with `dataclasses.replace` or `recipe`."
+    "A training run's configuration, as data (like timm's `PretrainedCfg`); change it with `dataclasses.replace`."
     name: str = 'default'
     arch: str = 'resnet34' # torchvision ResNet name, or any timm model name
     pretrained: bool = True # start from ImageNet weights
     size: int = 224 # final image side
-    item_size: int|None = None # presizing: the side items are resized to before the batch augmentation (None: fastai's rule)
+    item_size: int|None = None # presizing: items resized to this side before batch augmentation (None: fastai's rule)
     freeze_size: int|None = None # image side of the frozen phase (None: `size`; never above it)
     min_size: int|None = None # progressive resizing: the unfrozen phase grows from this side to `size`
     freeze_epochs: int = 1 # epochs with the pretrained body frozen
@@ -124,29 +127,41 @@ class Recipe:
 
 RECIPES = {r.name: r for r in (
     Recipe('default', size=400, freeze_size=224, freeze_epochs=3, epochs=20),
-    Recipe('cpu', arch='efficientnet_lite0', item_size=224, freeze_size=128, min_size=128, epochs=16, suggest=('valley', 'valley'), div=3.,
+    Recipe('cpu', arch='efficientnet_lite0', item_size=224, freeze_size=128, min_size=128, epochs=16,
+           suggest=('valley', 'valley'), div=3.,
            min_scale=0.5, min_zoom=0.75, valid_pad=0.08),
     Recipe('sample', arch='resnet18', pretrained=False, size=64, freeze_epochs=0, epochs=3, bs=16, lr_find_iters=20),
 )}
 
 def recipe(name:str='default', **overrides) -> Recipe:
-    "The recipe `name` with `overrides` applied (None values are ignored); an unknown name or field is a ValueError that lists the known ones."
+    "The recipe `name` with `overrides` (None values ignored); an unknown name or field is a ValueError listing them."
     if name not in RECIPES: raise ValueError(f"Unknown recipe {name!r}; choose one of {', '.join(RECIPES)}")
     try: return replace(RECIPES[name], **{k: v for k, v in overrides.items() if v is not None})
-    except TypeError: raise ValueError(f"Unknown recipe fields {sorted(set(overrides) - {f.name for f in fields(Recipe)})}; "
-                                       f"a recipe has {', '.join(f.name for f in fields(Recipe))}") from None
+    except TypeError:
+        raise ValueError(f"Unknown recipe fields {sorted(set(overrides) - {f.name for f in fields(Recipe)})}; "
+                         f"a recipe has {', '.join(f.name for f in fields(Recipe))}") from None
+
+# %% ../nbs/00a_core.ipynb #c022s1
+@patch
+def summary(self:Recipe) -> str:
+    "The recipe in a few words: backbone, image sizes, epochs."
+    growing = self.min_size and self.min_size < self.size
+    sizes = f"{self.min_size} -> {self.size} px (progressive resizing)" if growing else f"{self.size} px"
+    return f"{self.arch}, {sizes}, {self.freeze_epochs} frozen + {self.epochs} unfrozen epochs"
 
 # %% ../nbs/00a_core.ipynb #c022h
 COMPARISONS = dict(  # name -> the changes it makes to a recipe
     frozen_only=lambda r: dict(freeze_epochs=r.freeze_epochs + r.epochs, epochs=0),
     fine_tuned=lambda r: dict(freeze_epochs=max(r.freeze_epochs, 1), epochs=max(r.epochs, 1)),
     no_augmentation=lambda r: dict(aug=False, freeze_size=None, min_size=None),
-    half_resolution=lambda r: {k: getattr(r, k) // 2 for k in ('size', 'item_size', 'freeze_size', 'min_size') if getattr(r, k)},
+    half_resolution=lambda r: {k: getattr(r, k) // 2 for k in ('size', 'item_size', 'freeze_size', 'min_size')
+                               if getattr(r, k)},
 )
 
 def comparison_recipe(r:Recipe, name:str) -> Recipe:
     "The recipe `r` changed as the configuration `name` of `COMPARISONS` says."
-    if name not in COMPARISONS: raise ValueError(f"Unknown configuration {name!r}; choose among {', '.join(COMPARISONS)}")
+    if name not in COMPARISONS:
+        raise ValueError(f"Unknown configuration {name!r}; choose among {', '.join(COMPARISONS)}")
     return replace(r, **COMPARISONS[name](r))
 
 # %% ../nbs/00a_core.ipynb #c022e

@@ -7,7 +7,9 @@ Docs: https://car-classifier.github.io/car_classifier/data.html.md"""
 # %% ../nbs/00_data.ipynb #c003
 from __future__ import annotations
 import os, warnings
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 import numpy as np, pandas as pd
 import scipy.io
@@ -18,7 +20,8 @@ from fastprogress.fastprogress import progress_bar
 
 from .core import IMAGE_SUFFIXES, MAX_PIXELS, official_name, parse_car_name, stanford_cars_classes, to_rgb
 
-warnings.filterwarnings('ignore', message='`torch.jit.script` is deprecated', category=FutureWarning)  # raised by fastai's import on torch>=2.10
+warnings.filterwarnings('ignore', message='`torch.jit.script` is deprecated',
+                        category=FutureWarning)  # raised by fastai's import on torch>=2.10
 from fastai.data.block import CategoryBlock, DataBlock, TransformBlock
 from fastai.data.core import DataLoaders
 from fastai.data.external import URLs, untar_data
@@ -27,26 +30,32 @@ from fastai.vision.augment import Resize, aug_transforms
 from fastai.vision.core import PILImage, imagenet_stats
 
 # %% auto #0
-__all__ = ['LAYOUT_WRITERS', 'CARS_COLUMNS', 'CSV_COLUMNS', 'LAYOUTS', 'read_mat', 'mat_annotations', 'mat_class_names',
-           'draw_car', 'mat_struct', 'mat_cell', 'make_tiny_cars', 'find_under', 'image_folder', 'CarsDataWarning',
-           'read_official', 'read_all_in_one', 'read_folders', 'read_csv', 'detect_layout', 'image_problem',
-           'drop_bad_images', 'cars_path', 'cars_dataframe', 'cars_summary', 'crop_to_box', 'loosen_frame',
-           'CarImageLoader', 'stratified_valid', 'cars_datablock', 'cars_dataloaders']
+__all__ = ['CARS_COLUMNS', 'CSV_COLUMNS', 'LAYOUTS', 'read_mat', 'mat_annotations', 'mat_class_names', 'draw_car', 'mat_struct',
+           'mat_cell', 'make_tiny_cars', 'find_under', 'image_folder', 'CarsDataWarning', 'read_official',
+           'read_all_in_one', 'read_folders', 'read_csv', 'Layout', 'detect_layout', 'image_problem', 'drop_bad_images',
+           'cars_path', 'cars_dataframe', 'cars_summary', 'crop_to_box', 'loosen_frame', 'CarImageLoader',
+           'stratified_valid', 'cars_datablock', 'cars_dataloaders']
 
 # %% ../nbs/00_data.ipynb #c008
 def read_mat(path:Path, key:str) -> np.ndarray:
     "The 1xN variable `key` of the MATLAB file at `path`, flattened, with an error that says what is wrong."
     try: mat = scipy.io.loadmat(path)
-    except NotImplementedError: raise ValueError(f"{path} is a MATLAB v7.3 (HDF5) file, which scipy cannot read; use the devkit's original v5 file or re-save it with `save(..., '-v7')`") from None
-    except Exception as e: raise ValueError(f"{path} is not a readable MATLAB .mat file ({e}); download the devkit again") from e
-    if key not in mat: raise ValueError(f"{path} has no `{key}` variable (it has: {', '.join(k for k in mat if not k.startswith('__'))}); is it the right annotation file?")
+    except NotImplementedError:
+        raise ValueError(f"{path} is a MATLAB v7.3 (HDF5) file, which scipy cannot read; use the devkit's original v5 "
+                         "file or re-save it with `save(..., '-v7')`") from None
+    except Exception as e: raise ValueError(f"{path} is not a readable MATLAB .mat file ({e}); download the "
+                                            "devkit again") from e
+    if key not in mat:
+        raise ValueError(f"{path} has no `{key}` variable (it has: "
+                         f"{', '.join(k for k in mat if not k.startswith('__'))}); is it the right annotation file?")
     return mat[key].ravel()
 
 # %% ../nbs/00_data.ipynb #c009
-_MAT_COLUMNS = dict(relative_im_path='fname', fname='fname', bbox_x1='x1', bbox_y1='y1', bbox_x2='x2', bbox_y2='y2', test='is_test')
+_MAT_COLUMNS = dict(relative_im_path='fname', fname='fname', bbox_x1='x1', bbox_y1='y1', bbox_x2='x2', bbox_y2='y2',
+                    test='is_test')
 
 def mat_annotations(path:Path) -> pd.DataFrame:
-    "The `annotations` struct array of a devkit `.mat` file as a DataFrame, one row per image, with `class` as `class_id`."
+    "The `annotations` struct array of a devkit `.mat` file as a DataFrame, one row per image (`class` as `class_id`)."
     annos = read_mat(path, 'annotations')
     cols = {name: [v.item() if v.size else None for v in annos[name]] for name in annos.dtype.names}
     return pd.DataFrame(cols).rename(columns={**_MAT_COLUMNS, 'class': 'class_id'})
@@ -66,7 +75,8 @@ def draw_car(class_id:int, size:tuple=(96, 64), seed:int=0) -> tuple[Image.Image
     d = ImageDraw.Draw(img)
     d.rectangle([x, y, x + cw, y + ch], fill=colour)
     d.rectangle([x + cw // 4, y - ch // 2, x + cw * 3 // 4, y], fill=colour)
-    for cx in (x + cw // 5, x + cw * 4 // 5): d.ellipse([cx - ch // 3, y + ch - ch // 3, cx + ch // 3, y + ch + ch // 3], fill=(20, 20, 20))
+    for cx in (x + cw // 5, x + cw * 4 // 5): d.ellipse([cx - ch // 3, y + ch - ch // 3, cx + ch // 3,
+                                                         y + ch + ch // 3], fill=(20, 20, 20))
     return img, (x + 1, y - ch // 2 + 1, x + cw + 1, y + ch + ch // 3 + 1)
 
 # %% ../nbs/00_data.ipynb #c014
@@ -94,7 +104,7 @@ def _save(img, path):
     img.save(path, quality=90)
 
 def _write_official(dest, items, names):
-    "cars_train/, cars_test/, devkit/{cars_meta,cars_train_annos,cars_test_annos}.mat and cars_test_annos_withlabels.mat"
+    "cars_train/, cars_test/, devkit/{cars_meta,cars_train_annos,cars_test_annos}.mat, cars_test_annos_withlabels.mat"
     (dest/'devkit').mkdir(parents=True, exist_ok=True)
     scipy.io.savemat(dest/'devkit/cars_meta.mat', dict(class_names=mat_cell(names)))
     for split, is_test in (('train', False), ('test', True)):
@@ -112,28 +122,31 @@ def _write_all_in_one(dest, items, names):
     annos = []
     for i, r in enumerate(items, 1):
         _save(r['img'], dest/f'car_ims/{i:06d}.jpg')
-        annos.append({'relative_im_path': f'car_ims/{i:06d}.jpg', **_box(r), 'class': r['class_id'], 'test': int(r['is_test'])})
+        annos.append({'relative_im_path': f'car_ims/{i:06d}.jpg', **_box(r), 'class': r['class_id'],
+                      'test': int(r['is_test'])})
     scipy.io.savemat(dest/'cars_annos.mat', dict(annotations=mat_struct(annos), class_names=mat_cell(names)))
 
 def _write_folders(dest, items, names):
     "train/<class>/ and test/<class>/, with `/` in a class name written `-`"
     for i, r in enumerate(items, 1):
-        _save(r['img'], dest/('test' if r['is_test'] else 'train')/names[r['class_id'] - 1].replace('/', '-')/f'{i:05d}.jpg')
+        _save(r['img'],
+              dest/('test' if r['is_test'] else 'train')/names[r['class_id'] - 1].replace('/', '-')/f'{i:05d}.jpg')
 
 def _write_csv(dest, items, names):
     "images/ and cars.csv with fname, label, x1, y1, x2, y2, is_test"
     rows = []
     for i, r in enumerate(items, 1):
         _save(r['img'], dest/f'images/{i:05d}.jpg')
-        rows.append(dict(fname=f'images/{i:05d}.jpg', label=names[r['class_id'] - 1], **dict(zip(('x1', 'y1', 'x2', 'y2'), r['box'])), is_test=r['is_test']))
+        rows.append(dict(fname=f'images/{i:05d}.jpg', label=names[r['class_id'] - 1],
+                         **dict(zip(('x1', 'y1', 'x2', 'y2'), r['box'])), is_test=r['is_test']))
     pd.DataFrame(rows).to_csv(dest/'cars.csv', index=False)
 
-LAYOUT_WRITERS = dict(official=_write_official, all_in_one=_write_all_in_one, folders=_write_folders, csv=_write_csv)
+_WRITERS = dict(official=_write_official, all_in_one=_write_all_in_one, folders=_write_folders, csv=_write_csv)
 
 # %% ../nbs/00_data.ipynb #c018
 def make_tiny_cars(
     dest:str|Path, # Folder to write into (created if missing)
-    layout:str='folders', # One of `LAYOUT_WRITERS`: 'official', 'all_in_one', 'folders' or 'csv'
+    layout:str='folders', # 'official', 'all_in_one', 'folders' or 'csv' (see `LAYOUTS`)
     n_classes:int=3, # How many classes, spread over the 196 (ignored when `class_ids` is given)
     n_per_class:int=4, # Training images per class
     n_test_per_class:int=2, # Test images per class
@@ -141,14 +154,15 @@ def make_tiny_cars(
     class_ids:list|None=None, # Official 1-based class ids to use
     seed:int=0, # Seed for the drawings
 ) -> Path:
-    "Write a tiny Stanford Cars in `layout`: real JPEG files, `.mat` files in the devkit's exact structure, real class names."
-    if layout not in LAYOUT_WRITERS: raise ValueError(f"Unknown layout {layout!r}; choose one of {', '.join(LAYOUT_WRITERS)}")
+    "A tiny Stanford Cars in `layout`: real JPEG files, `.mat` files in the devkit's exact structure, real class names."
+    if layout not in _WRITERS: raise ValueError(f"Unknown layout {layout!r}; choose one of {', '.join(_WRITERS)}")
     names, dest = list(stanford_cars_classes()), Path(dest)
     class_ids = class_ids or [1 + i * (len(names) // n_classes) for i in range(n_classes)]
-    items = [dict(class_id=c, is_test=t, k=k) for c in class_ids for t, n in ((False, n_per_class), (True, n_test_per_class)) for k in range(n)]
+    items = [dict(class_id=c, is_test=t, k=k) for c in class_ids
+             for t, n in ((False, n_per_class), (True, n_test_per_class)) for k in range(n)]
     for i, r in enumerate(items): r['img'], r['box'] = draw_car(r['class_id'], size, seed=seed * 100_003 + i)
     dest.mkdir(parents=True, exist_ok=True)
-    LAYOUT_WRITERS[layout](dest, items, names)
+    _WRITERS[layout](dest, items, names)
     return dest
 
 # %% ../nbs/00_data.ipynb #c024
@@ -179,7 +193,9 @@ def _label_ids(df:pd.DataFrame, names:list[str], source:Path) -> pd.Series:
     "Class names for the 1-based `class_id` column, checked against `names`."
     if 'class_id' not in df: return pd.Series(None, index=df.index, dtype=object)
     ids = df.class_id.astype(int)
-    if not ids.between(1, len(names)).all(): raise ValueError(f"{source} has class ids {ids.min()}..{ids.max()} but only {len(names)} class names are known; the annotation file and cars_meta.mat do not match")
+    if not ids.between(1, len(names)).all(): raise ValueError(f"{source} has class ids {ids.min()}..{ids.max()} but "
+                                                              f"only {len(names)} class names are known; the "
+                                                              "annotation file and cars_meta.mat do not match")
     return ids.map(lambda i: names[i - 1])
 
 # %% ../nbs/00_data.ipynb #c028
@@ -187,7 +203,8 @@ def _class_names_near(root:Path) -> list[str]:
     "Class names from cars_meta.mat, else cars_annos.mat, else the ones shipped with the package."
     for fname in ('cars_meta.mat', 'cars_annos.mat'):
         if (p := find_under(root, fname)) is not None: return mat_class_names(p)
-    warnings.warn(f"No cars_meta.mat under {root}; using the 196 official class names shipped with car_classifier", CarsDataWarning)
+    warnings.warn(f"No cars_meta.mat under {root}; using the 196 official class names shipped with car_classifier",
+                  CarsDataWarning)
     return list(stanford_cars_classes())
 
 def _official_split(annos_path:Path, folder:Path|None, names:list[str], is_test:bool) -> pd.DataFrame:
@@ -199,16 +216,20 @@ def _official_split(annos_path:Path, folder:Path|None, names:list[str], is_test:
 
 # %% ../nbs/00_data.ipynb #c029
 def read_official(root:Path) -> pd.DataFrame:
-    "Rows of the official layout: `cars_train/`, `cars_test/`, `devkit/*.mat`, and test labels from `cars_test_annos_withlabels.mat`."
+    "Rows of the official layout: `cars_train/`, `cars_test/`, `devkit/*.mat`, test labels from the `_withlabels` file."
     train_annos = find_under(root, 'cars_train_annos.mat')
-    if train_annos is None: raise FileNotFoundError(f"cars_train_annos.mat not found under {root}; the official layout needs devkit/cars_train_annos.mat beside cars_train/")
+    if train_annos is None:
+        raise FileNotFoundError(f"cars_train_annos.mat not found under {root}; the official layout needs "
+                                "devkit/cars_train_annos.mat beside cars_train/")
     names = _class_names_near(root)
     parts = [_official_split(train_annos, image_folder(root, 'cars_train'), names, is_test=False)]
     test_annos = find_under(root, 'cars_test_annos_withlabels.mat')
     if test_annos is None:
         test_annos = find_under(root, 'cars_test_annos.mat')
-        warnings.warn(f"cars_test_annos_withlabels.mat not found under {root} (put it in the root or in devkit/): the test images are kept without labels", CarsDataWarning)
-    if test_annos is not None: parts.append(_official_split(test_annos, image_folder(root, 'cars_test'), names, is_test=True))
+        warnings.warn(f"cars_test_annos_withlabels.mat not found under {root} (put it in the root or in devkit/): the "
+                      "test images are kept without labels", CarsDataWarning)
+    if test_annos is not None: parts.append(_official_split(test_annos, image_folder(root, 'cars_test'), names,
+                                                            is_test=True))
     return pd.concat(parts, ignore_index=True)
 
 # %% ../nbs/00_data.ipynb #c031
@@ -224,7 +245,8 @@ def read_all_in_one(root:Path) -> pd.DataFrame:
 
 # %% ../nbs/00_data.ipynb #c033
 def _images_in(folder:Path) -> list[Path]:
-    with os.scandir(folder) as it: return sorted(Path(e.path) for e in it if e.is_file() and Path(e.name).suffix.lower() in IMAGE_SUFFIXES)
+    with os.scandir(folder) as it: return sorted(Path(e.path) for e in it if e.is_file()
+                                                 and Path(e.name).suffix.lower() in IMAGE_SUFFIXES)
 
 def read_folders(root:Path) -> pd.DataFrame:
     "Rows of the folder-per-class layout: `train/<class>/` and, when present, `test/<class>/`."
@@ -236,15 +258,18 @@ def read_folders(root:Path) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=['fname', 'label', 'is_test'])
 
 # %% ../nbs/00_data.ipynb #c036
-CSV_COLUMNS = dict(fname=('fname', 'filename', 'file_name', 'file', 'image', 'image_path', 'img', 'path', 'relative_im_path'),
+CSV_COLUMNS = dict(fname=('fname', 'filename', 'file_name', 'file', 'image', 'image_path', 'img', 'path',
+                          'relative_im_path'),
                    label=('label', 'class_name', 'classname', 'class', 'name', 'category', 'car'),
-                   x1=('x1', 'bbox_x1', 'xmin'), y1=('y1', 'bbox_y1', 'ymin'), x2=('x2', 'bbox_x2', 'xmax'), y2=('y2', 'bbox_y2', 'ymax'),
+                   x1=('x1', 'bbox_x1', 'xmin'), y1=('y1', 'bbox_y1', 'ymin'), x2=('x2', 'bbox_x2', 'xmax'),
+                   y2=('y2', 'bbox_y2', 'ymax'),
                    is_test=('is_test', 'test'), split=('split', 'subset'))
 
 def _csv_columns(cols) -> dict:
     "Map our column names to the first matching column of the CSV (case-insensitive)."
     lower = {c.lower().strip(): c for c in cols}
-    return {ours: next(lower[c] for c in theirs if c in lower) for ours, theirs in CSV_COLUMNS.items() if any(c in lower for c in theirs)}
+    return {ours: next(lower[c] for c in theirs if c in lower) for ours, theirs in CSV_COLUMNS.items()
+            if any(c in lower for c in theirs)}
 
 # %% ../nbs/00_data.ipynb #c037
 def read_csv(path:Path) -> pd.DataFrame:
@@ -252,37 +277,60 @@ def read_csv(path:Path) -> pd.DataFrame:
     raw = pd.read_csv(path)
     cols = _csv_columns(raw.columns)
     if 'fname' not in cols or 'label' not in cols:
-        raise ValueError(f"{path} needs a file-name column (one of {', '.join(CSV_COLUMNS['fname'])}) and a class column (one of {', '.join(CSV_COLUMNS['label'])}); it has: {', '.join(map(str, raw.columns))}")
+        raise ValueError(f"{path} needs a file-name column (one of {', '.join(CSV_COLUMNS['fname'])}) and a class "
+                         f"column (one of {', '.join(CSV_COLUMNS['label'])}); it has: "
+                         f"{', '.join(map(str, raw.columns))}")
     df = raw[list(cols.values())].rename(columns={v: k for k, v in cols.items()})
-    if pd.api.types.is_integer_dtype(df.label): df['label'] = _label_ids(df.rename(columns={'label': 'class_id'}), stanford_cars_classes(), path)
+    if pd.api.types.is_integer_dtype(df.label): df['label'] = _label_ids(df.rename(columns={'label': 'class_id'}),
+                                                                         stanford_cars_classes(), path)
     else: df['label'] = df.label.astype(str).map(official_name)
     if 'split' in df and 'is_test' not in df: df['is_test'] = df.split.astype(str).str.lower().eq('test')
-    df['is_test'] = df.is_test.map(lambda v: str(v).lower() in ('1', 'true', 'yes', 'test')) if 'is_test' in df else False
+    df['is_test'] = df.is_test.map(lambda v: str(v).lower() in ('1', 'true', 'yes',
+                                                                'test')) if 'is_test' in df else False
     df['fname'] = [str(Path(path).parent/f) for f in df.fname]
     return df.drop(columns='split', errors='ignore')
 
 # %% ../nbs/00_data.ipynb #c040
+@dataclass(frozen=True)
+class Layout:
+    "One way the mirrors store Stanford Cars: what it holds, how to recognise it, read it, and write a tiny one."
+    name: str
+    needs: str # what a folder in this layout holds (said when no layout matches)
+    match: Callable # folder -> true when the folder is in this layout
+    read: Callable # folder -> a DataFrame of `CARS_COLUMNS`
+    write: Callable # (dest, items, class names) -> a tiny dataset in this layout (see `make_tiny_cars`)
+
 def _has_class_folders(root):
     d = image_folder(root, 'train')
     return d is not None and any(_images_in(c) for c in _subdirs(d)[:5])
 
-LAYOUTS = dict(  # name: (recognised when, reader, what it needs)
-    all_in_one=(lambda r: find_under(r, 'cars_annos.mat') and find_under(r, 'car_ims', True), read_all_in_one, 'car_ims/ and cars_annos.mat'),
-    official=(lambda r: find_under(r, 'cars_train_annos.mat') and find_under(r, 'cars_train', True), read_official, 'cars_train/, cars_test/, devkit/cars_meta.mat and devkit/cars_train_annos.mat'),
-    folders=(_has_class_folders, read_folders, 'train/<class name>/*.jpg (and test/<class name>/)'),
-    csv=(lambda r: sorted(Path(r).glob('*.csv')), lambda r: read_csv(sorted(Path(r).glob('*.csv'))[0]), 'a .csv file with a file-name column and a class column'),
-)
+def _csv_files(root): return sorted(Path(root).glob('*.csv'))
+
+LAYOUTS = {l.name: l for l in (  # tried in this order by `detect_layout`
+    Layout('all_in_one', 'car_ims/ and cars_annos.mat',
+           lambda r: find_under(r, 'cars_annos.mat') and find_under(r, 'car_ims', True), read_all_in_one,
+           _WRITERS['all_in_one']),
+                               Layout('official',
+                                      'cars_train/, cars_test/, devkit/cars_meta.mat and devkit/cars_train_annos.mat',
+                                      lambda r: find_under(r, 'cars_train_annos.mat')
+                                      and find_under(r, 'cars_train', True), read_official, _WRITERS['official']),
+                               Layout('folders', 'train/<class name>/*.jpg (and test/<class name>/)',
+                                      _has_class_folders, read_folders, _WRITERS['folders']),
+                               Layout('csv', 'a .csv file with a file-name column and a class column', _csv_files,
+                                      lambda r: read_csv(_csv_files(r)[0]), _WRITERS['csv']), )}
 
 # %% ../nbs/00_data.ipynb #c041
 def detect_layout(path:str|Path) -> str:
     "Which layout of `LAYOUTS` the folder (or CSV file) at `path` holds."
     path = Path(path).expanduser()
-    if not path.exists(): raise FileNotFoundError(f"{path} does not exist; pass the folder holding Stanford Cars (or a CSV file of it)")
+    if not path.exists():
+        raise FileNotFoundError(f"{path} does not exist; pass the folder holding Stanford Cars (or a CSV file of it)")
     if path.is_file() and path.suffix.lower() == '.csv': return 'csv'
-    for name, (matches, _, _) in LAYOUTS.items():
-        if path.is_dir() and matches(path): return name
-    found = ', '.join(sorted(p.name + ('/' if p.is_dir() else '') for p in path.iterdir())[:12]) if path.is_dir() else path.name
-    needs = '; '.join(f"{name}: {needs}" for name, (_, _, needs) in LAYOUTS.items())
+    for layout in LAYOUTS.values():
+        if path.is_dir() and layout.match(path): return layout.name
+    found = ', '.join(sorted(p.name + ('/' if p.is_dir() else '')
+                             for p in path.iterdir())[:12]) if path.is_dir() else path.name
+    needs = '; '.join(f"{l.name}: {l.needs}" for l in LAYOUTS.values())
     raise ValueError(f"No Stanford Cars layout found in {path} (found: {found or 'nothing'}). Expected one of: {needs}")
 
 # %% ../nbs/00_data.ipynb #c044
@@ -308,7 +356,7 @@ def _box_fits(box, w:int, h:int) -> bool:
 
 # %% ../nbs/00_data.ipynb #c045
 def image_problem(path:str|Path, box=None, max_pixels:int=MAX_PIXELS) -> str|None:
-    "Why the image at `path` (with its 1-based `box`) cannot be used, or None; reads the header and last bytes, not the pixels."
+    "Why the image at `path` (with its 1-based `box`) cannot be used, or None; reads header and last bytes, not pixels."
     path = Path(path)
     if not path.is_file(): return 'missing'
     if (size := path.stat().st_size) == 0: return 'empty (0 bytes)'
@@ -319,7 +367,8 @@ def image_problem(path:str|Path, box=None, max_pixels:int=MAX_PIXELS) -> str|Non
 
 # %% ../nbs/00_data.ipynb #c049
 _HINTS = {'missing': 'does the annotation file belong to this image folder?',
-          'box outside image': 'are these annotations for another split (e.g. cars_test_annos.mat used with cars_train/)?'}
+          'box outside image': 'are these annotations for another split (e.g. cars_test_annos.mat used with '
+          'cars_train/)?'}
 
 def _problem_report(df:pd.DataFrame, problems:pd.Series, n_show:int=3) -> str:
     "One line per problem: how many rows, the first few files, and a hint when the problem hits most rows."
@@ -331,14 +380,17 @@ def _problem_report(df:pd.DataFrame, problems:pd.Series, n_show:int=3) -> str:
 
 # %% ../nbs/00_data.ipynb #c050
 def drop_bad_images(df:pd.DataFrame, max_pixels:int=MAX_PIXELS) -> pd.DataFrame:
-    "`df` without rows whose image is missing, empty, truncated, not an image, too large, has a box outside it, or repeats a file."
+    "`df` without rows whose image is missing, empty, truncated, not an image, too large, boxed outside, or repeated."
     boxes = df[['x1', 'y1', 'x2', 'y2']].to_numpy(dtype=float)
     it = zip(df.fname, boxes)
     if len(df) > 1000: it = progress_bar(it, total=len(df), leave=False)
-    problems = pd.Series([image_problem(f, None if np.isnan(b).any() else b, max_pixels) for f, b in it], index=df.index, dtype=object)
+    problems = pd.Series([image_problem(f, None if np.isnan(b).any() else b, max_pixels) for f, b in it],
+                         index=df.index, dtype=object)
     problems[df.fname.duplicated() & problems.isna()] = 'duplicate'
-    if problems.notna().all(): raise ValueError(f"None of the {len(df)} images is usable: {_problem_report(df, problems)}")
-    if problems.notna().any(): warnings.warn(f"Dropped {problems.notna().sum()} of {len(df)} images: {_problem_report(df, problems)}", CarsDataWarning)
+    if problems.notna().all():
+        raise ValueError(f"None of the {len(df)} images is usable: {_problem_report(df, problems)}")
+    if problems.notna().any(): warnings.warn(f"Dropped {problems.notna().sum()} of {len(df)} images: "
+                                             f"{_problem_report(df, problems)}", CarsDataWarning)
     return df[problems.isna()].reset_index(drop=True)
 
 # %% ../nbs/00_data.ipynb #c052
@@ -347,9 +399,12 @@ def cars_path(path:str|Path|None=None) -> Path:
     if path is not None: return Path(path).expanduser()
     try: return untar_data(URLs.CARS)
     except Exception as e:
-        raise ConnectionError(f"Could not download Stanford Cars from {URLs.CARS} ({e}). Offline? Pass the folder of a local copy "
-                              "instead, e.g. cars_dataframe('/data/stanford-cars') or `car-classifier data /data/stanford-cars`; "
-                              "any common layout works (official, all-in-one car_ims/, train/<class>/ folders, or a CSV)") from e
+        raise ConnectionError(f"Could not download Stanford Cars from {URLs.CARS} ({e}). Offline? Pass the folder of a "
+                              "local copy "
+                              "instead, e.g. cars_dataframe('/data/stanford-cars') or `car-classifier data "
+                              "/data/stanford-cars`; "
+                              "any common layout works (official, all-in-one car_ims/, train/<class>/ folders, "
+                              "or a CSV)") from e
 
 # %% ../nbs/00_data.ipynb #c053
 def cars_dataframe(
@@ -359,10 +414,12 @@ def cars_dataframe(
     "One row per image: `fname, label, make, model, year, x1, y1, x2, y2, is_test`, whatever the layout at `path`."
     path = cars_path(path)
     layout = detect_layout(path)
-    df = LAYOUTS[layout][1](path)
+    df = LAYOUTS[layout].read(path)
     for c in ('x1', 'y1', 'x2', 'y2'): df[c] = df[c].astype(float) if c in df else np.nan
-    parsed = pd.DataFrame([parse_car_name(l) if isinstance(l, str) else {} for l in df.label], index=df.index, columns=['make', 'model', 'year'])
-    df = pd.concat([df.drop(columns=['make', 'model', 'year'], errors='ignore'), parsed.astype({'year': 'Int64'})], axis=1)
+    parsed = pd.DataFrame([parse_car_name(l) if isinstance(l, str) else {} for l in df.label], index=df.index,
+                          columns=['make', 'model', 'year'])
+    df = pd.concat([df.drop(columns=['make', 'model', 'year'], errors='ignore'), parsed.astype({'year': 'Int64'})],
+                   axis=1)
     df = df[CARS_COLUMNS].astype({'is_test': bool})
     if check: df = drop_bad_images(df)
     df.attrs['layout'] = layout
@@ -373,24 +430,26 @@ def cars_summary(df:pd.DataFrame) -> dict:
     "Counts that describe a cars DataFrame: images per split, classes, makes, labelled test images, boxes."
     test = df[df.is_test]
     return dict(layout=df.attrs.get('layout'), n_images=len(df), n_train=int((~df.is_test).sum()), n_test=len(test),
-                n_test_labelled=int(test.label.notna().sum()), n_classes=int(df.label.nunique()), n_makes=int(df.make.nunique()),
+                n_test_labelled=int(test.label.notna().sum()), n_classes=int(df.label.nunique()),
+                n_makes=int(df.make.nunique()),
                 n_with_box=int(df.x1.notna().sum()))
 
 # %% ../nbs/00_data.ipynb #c069
 def crop_to_box(img:Image.Image, box, margin:int=16) -> Image.Image:
     "Crop `img` to the 1-based inclusive `box` (x1, y1, x2, y2) widened by `margin` pixels, clipped to the image."
     x1, y1, x2, y2 = (int(v) for v in box)
-    return img.crop((max(0, x1 - 1 - margin), max(0, y1 - 1 - margin), min(img.width, x2 + margin), min(img.height, y2 + margin)))
+    return img.crop((max(0, x1 - 1 - margin), max(0, y1 - 1 - margin), min(img.width, x2 + margin),
+                     min(img.height, y2 + margin)))
 
 def loosen_frame(img:Image.Image, pad:float) -> Image.Image:
-    "`img` with `pad` of its width and height added on each side, mirrored from the edges: a tight crop made to look like a looser photo."
+    "`img` padded by `pad` of its size on each side, mirrored from the edges: a tight crop made to look looser."
     px, py = round(img.width * pad), round(img.height * pad)
     if not (px or py): return img
     a = np.asarray(img)
     return Image.fromarray(np.pad(a, ((py, py), (px, px), (0, 0)), mode='symmetric'))
 
 class CarImageLoader:
-    "Open a row's image as an RGB `PILImage`: cropped to its box plus `margin` when `crop` is set, loosened by `valid_pad` on validation rows."
+    "A row's image as an RGB `PILImage`: cropped to box + `margin` with `crop`, loosened by `valid_pad` on validation."
     def __init__(self, crop:bool=False, margin:int=16, valid_pad:float=0.): store_attr()
     def __call__(self, row) -> PILImage:
         with Image.open(row.fname) as im: img = to_rgb(im)
@@ -401,7 +460,7 @@ class CarImageLoader:
 
 # %% ../nbs/00_data.ipynb #c072
 def stratified_valid(df:pd.DataFrame, valid_pct:float=0.2, seed:int=42) -> pd.Series:
-    "A boolean Series marking a seeded `valid_pct` of each class's rows for validation (each class keeps one training row)."
+    "A boolean Series marking a seeded `valid_pct` of each class's rows for validation (each keeps a training row)."
     rng, is_valid = np.random.default_rng(seed), pd.Series(False, index=df.index)
     for _, idx in sorted(df.groupby('label').groups.items()):
         n = min(int(round(len(idx) * valid_pct)), len(idx) - 1)
@@ -416,14 +475,16 @@ def cars_datablock(
     margin:int=16, # Pixels kept around the box when cropping
     aug:bool=True, # Random crop, flip, rotation, warp and lighting on the training batches
     min_scale:float=0.75, # Smallest share of the item kept by the random crop
-    min_zoom:float=1., # Below 1, training batches are also zoomed out (mirrored padding) down to this scale: looser framing
-    valid_pad:float=0., # Validation images get this share of their size added on each side (mirrored), like a looser photo
+    min_zoom:float=1., # Below 1, training batches are also zoomed out (mirrored padding) to this scale: looser framing
+    valid_pad:float=0., # Validation images get this share of their size added on each side (mirrored): a looser photo
     method:str='squish', # How items are resized: 'squish', 'crop' or 'pad'
 ) -> DataBlock:
     "A DataBlock that turns car rows into normalised, presized, augmented image batches with their class."
     item_size = ifnone(item_size, int(size * 460 / 224)) if aug else size
-    batch_tfms = [*(aug_transforms(size=size, min_scale=min_scale, min_zoom=min_zoom) if aug else []), Normalize.from_stats(*imagenet_stats)]
-    return DataBlock(blocks=(TransformBlock(type_tfms=CarImageLoader(crop, margin, valid_pad), batch_tfms=IntToFloatTensor), CategoryBlock),
+    batch_tfms = [*(aug_transforms(size=size, min_scale=min_scale, min_zoom=min_zoom) if aug else []),
+                  Normalize.from_stats(*imagenet_stats)]
+    return DataBlock(blocks=(TransformBlock(type_tfms=CarImageLoader(crop, margin, valid_pad),
+                                            batch_tfms=IntToFloatTensor), CategoryBlock),
                      get_y=ColReader('label'), splitter=ColSplitter('is_valid'),
                      item_tfms=Resize(item_size, method=method), batch_tfms=batch_tfms)
 
@@ -437,7 +498,7 @@ def cars_dataloaders(
     num_workers:int|None=None, # DataLoader worker processes (None: fastai's default)
     **kwargs
 ) -> DataLoaders:
-    "fastai DataLoaders for Stanford Cars: validation carved from train; the labelled test rows kept aside as `dls.test_df`."
+    "fastai DataLoaders for Stanford Cars: validation carved from train; labelled test rows kept as `dls.test_df`."
     df = source if isinstance(source, pd.DataFrame) else cars_dataframe(source)
     train = df[~df.is_test & df.label.notna()].reset_index(drop=True)
     if train.empty: raise ValueError("No labelled training images: check the dataset's train split (see cars_summary)")

@@ -14,7 +14,7 @@ import numpy as np, torch, torch.nn as nn
 import car_classifier
 from .core import ClassifierConfig, alone
 from .network import load_network
-from .inference import CarClassifier
+from .inference import MIN_SIDE, CarClassifier
 
 # %% auto #0
 __all__ = ['unknown_threshold', 'learner_config', 'WithFeatures', 'export_onnx', 'quantize_onnx', 'save_classifier']
@@ -32,13 +32,16 @@ def _tfm(pipeline, name:str):
 def learner_config(learn, threshold:float=0.) -> ClassifierConfig:
     "The `ClassifierConfig` of a fastai learner made by `cars_learner` from `cars_dataloaders`."
     dl = learn.dls.valid
-    resize, norm, crop = _tfm(dl.after_item, 'Resize'), _tfm(dl.after_batch, 'Normalize'), _tfm(dl.after_batch, 'RandomResizedCropGPU')
+    resize, norm, crop = _tfm(dl.after_item, 'Resize'), _tfm(dl.after_batch, 'Normalize'), _tfm(dl.after_batch,
+                                                                                                'RandomResizedCropGPU')
     item_size = resize.size[0]
     body = learn.model[0]
     return ClassifierConfig(arch=learn.arch_name, arch_kind=learn.arch_kind, classes=list(map(str, learn.dls.vocab)),
-        input_size=crop.size[0] if crop else item_size, item_size=item_size, resize_method=str(resize.method), batch_resize=crop is not None,
+        input_size=crop.size[0] if crop else item_size, item_size=item_size, resize_method=str(resize.method),
+                            batch_resize=crop is not None,
         mean=[float(x) for x in norm.mean.flatten()], std=[float(x) for x in norm.std.flatten()],
-        cut=len(list(body.children())) if learn.arch_kind == 'torchvision' else None, pool=getattr(body, 'needs_pool', True),
+        cut=len(list(body.children())) if learn.arch_kind == 'torchvision' else None,
+                            pool=getattr(body, 'needs_pool', True),
         unknown_threshold=threshold, car_classifier_version=car_classifier.__version__)
 
 # %% ../nbs/03b_export.ipynb #c012
@@ -58,37 +61,48 @@ def export_onnx(model_dir:str|Path, opset:int=17) -> Path:
     x = torch.zeros(1, 3, cfg.input_size, cfg.input_size)
     with warnings.catch_warnings():
         warnings.simplefilter('ignore')
-        torch.onnx.export(WithFeatures(load_network(d)), x, str(d/'model.onnx'), input_names=['image'], output_names=['logits', 'features'],
-                          dynamic_axes={'image': {0: 'batch'}, 'logits': {0: 'batch'}, 'features': {0: 'batch'}}, opset_version=opset, dynamo=False)
+        torch.onnx.export(WithFeatures(load_network(d)), x, str(d/'model.onnx'), input_names=['image'],
+                          output_names=['logits', 'features'],
+                          dynamic_axes={'image': {0: 'batch'}, 'logits': {0: 'batch'}, 'features': {0: 'batch'}},
+                          opset_version=opset, dynamo=False)
     return d/'model.onnx'
 
 # %% ../nbs/03b_export.ipynb #c035
 def quantize_onnx(model_dir:str|Path, images:list, n:int=64) -> Path:
-    "Write `model_dir/model.int8.onnx`: the network in 8 bits, activation ranges calibrated on up to `n` of `images`."
+    "Write `model_dir/model.int8.onnx`: the network in 8 bits, calibrated on up to `n` of `images` (bad ones skipped)."
     import logging, tempfile
     from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
     from onnxruntime.quantization.shape_inference import quant_pre_process
     d = Path(model_dir)
     clf = CarClassifier.from_pretrained(d, backend='onnx')
+    batches = []
+    for f in images:
+        if len(batches) == n: break
+        try: batches.append(dict(image=clf.inputs(clf.item_arrays([f]))))
+        except (ValueError, OSError): continue  # unreadable, too small or blank: nothing to calibrate on
+    if not batches: raise ValueError(f"None of the {len(images)} calibration images could be read as a photo of at "
+                                     f"least {MIN_SIDE} pixels a side")
     class Calibration(CalibrationDataReader):
-        def __init__(self): self.batches = (dict(image=clf.inputs(clf.item_arrays([f]))) for f in list(images)[:n])
+        def __init__(self): self.batches = iter(batches)
         def get_next(self): return next(self.batches, None)
     root = logging.getLogger(); level = root.level
-    root.setLevel(logging.ERROR)  # the quantizer logs a line per skipped tensor on the root logger; the caller's level is restored after
+    root.setLevel(logging.ERROR)  # the quantizer logs a line per skipped tensor on the root logger; restored after
     try:
         with tempfile.TemporaryDirectory() as tmp:
             quant_pre_process(str(d/'model.onnx'), f'{tmp}/model.onnx')
-            quantize_static(f'{tmp}/model.onnx', str(d/'model.int8.onnx'), Calibration(), quant_format=QuantFormat.QDQ, per_channel=True,
+            quantize_static(f'{tmp}/model.onnx', str(d/'model.int8.onnx'), Calibration(), quant_format=QuantFormat.QDQ,
+                            per_channel=True,
                             activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8)
     finally: root.setLevel(level)
     return d/'model.int8.onnx'
 
 # %% ../nbs/03b_export.ipynb #c033
 def save_classifier(learn, dest:str|Path, keep:float=0.95, onnx:bool=True, int8:bool=True) -> Path|None:
-    "Write `model.safetensors`, `config.json` (and `model.onnx`, `model.int8.onnx`) for a fastai learner into `dest`; only rank 0 writes."
+    "Write `model.safetensors`, `config.json` (and the ONNX networks) of a learner into `dest`; rank 0 only."
     from safetensors.torch import save_file
     if int(os.environ.get('RANK', 0)) != 0: return None
-    with alone(): probs, targets = learn.get_preds(dl=learn.dls.valid)  # the other processes may be gone: gather nothing
+    with alone():
+        probs, targets = learn.get_preds(dl=learn.dls.valid)  # the other processes may be gone: gather nothing
     cfg = learner_config(learn, unknown_threshold(probs.numpy(), targets.numpy(), keep))
     dest = Path(dest); dest.mkdir(parents=True, exist_ok=True)
     save_file({k: v.detach().cpu().contiguous() for k, v in learn.model.state_dict().items()}, dest/'model.safetensors')

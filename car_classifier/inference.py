@@ -7,13 +7,15 @@ Docs: https://car-classifier.github.io/car_classifier/inference.html.md"""
 # %% ../nbs/03_inference.ipynb #c003
 from __future__ import annotations
 import io, json, math, os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
+from functools import partial
 from importlib.resources import files
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
-from fastcore.basics import patch
+from fastcore.basics import patch, store_attr
 
 from .core import MAX_PIXELS, ClassifierConfig, parse_car_name, to_rgb
 
@@ -24,7 +26,7 @@ __all__ = ['MIN_SIDE', 'MODEL_FILES', 'BACKENDS', 'resize_item', 'area_resize', 
 
 # %% ../nbs/03_inference.ipynb #c008
 def resize_item(img:Image.Image, size:int, method:str='squish') -> Image.Image:
-    "Resize to `size` x `size` as fastai's `Resize` does on validation images: squished, or centre-cropped then resized."
+    "Resize to `size` x `size` as fastai's `Resize` does on validation images: squished, or centre-cropped and resized."
     if method == 'crop':
         side = min(img.size)
         left, top = (img.width - side) // 2, (img.height - side) // 2
@@ -39,7 +41,7 @@ def _windows(n_in:int, n_out:int) -> tuple[np.ndarray, np.ndarray]:
     return i * n_in // n_out, -(-(i + 1) * n_in // n_out)
 
 def area_resize(x:np.ndarray, h:int, w:int) -> np.ndarray:
-    "Shrink NHWC uint8 images to `h` x `w`, each output pixel the mean of its window (torch's `interpolate(mode='area')`)."
+    "Shrink NHWC uint8 images to `h` x `w`, each pixel the mean of its window (torch's `interpolate(mode='area')`)."
     acc, counts = (np.int32 if x.shape[1] * x.shape[2] < 2**23 else np.int64), []  # sums of uint8 values: exact
     for axis, n in ((1, h), (2, w)):
         start, end = _windows(x.shape[axis], n)
@@ -56,7 +58,7 @@ def torch_linspace(n:int) -> np.ndarray:
     return np.where(i < n // 2, -1 + step * i, 1 - step * (n - 1 - i)).astype(np.float32)
 
 def _linear(n_in:int, n_out:int) -> tuple:
-    "The two neighbours of each sample and their weights, for bilinear sampling with aligned corners, as `grid_sample` computes them."
+    "Each sample's two neighbours and their weights, for bilinear sampling with aligned corners, as `grid_sample` does."
     p = (torch_linspace(n_out) + 1) / 2 * np.float32(n_in - 1)
     i0 = np.clip(np.floor(p).astype(np.int64), 0, n_in - 1)
     return i0, np.minimum(i0 + 1, n_in - 1), (i0 + 1 - p).astype(np.float32), (p - i0).astype(np.float32)
@@ -72,19 +74,22 @@ def linear_resize(x:np.ndarray, h:int, w:int) -> np.ndarray:
 
 # %% ../nbs/03_inference.ipynb #c011
 def prepare(items:np.ndarray, cfg:ClassifierConfig, batch_resize:bool|None=None) -> np.ndarray:
-    "Normalised float32 NCHW network input from NHWC uint8 images at `item_size`, as fastai's validation batch transforms compute it."
+    "Normalised float32 NCHW input from NHWC uint8 images at `item_size`, as fastai's validation transforms make it."
     x, size = items, cfg.input_size
     if cfg.batch_resize if batch_resize is None else batch_resize:
         d = min(x.shape[1], x.shape[2]) / size / 2
         if d > 1: x = area_resize(x, math.floor(x.shape[1] * (1 / d)), math.floor(x.shape[2] * (1 / d)))
         x = linear_resize(x, size, size)
-    x = (x.astype(np.float32, copy=False) - np.float32(255) * np.array(cfg.mean, np.float32)) / (np.float32(255) * np.array(cfg.std, np.float32))
+    mean, std = np.float32(255) * np.array(cfg.mean, np.float32), np.float32(255) * np.array(cfg.std, np.float32)
+    x = (x.astype(np.float32, copy=False) - mean) / std
     return np.ascontiguousarray(x.transpose(0, 3, 1, 2))
 
 # %% ../nbs/03_inference.ipynb #c015
 def _array_to_image(a:np.ndarray) -> Image.Image:
     "A PIL image from an HxW or HxWxC array of integers, or floats in [0, 1]."
-    if a.ndim not in (2, 3) or (a.ndim == 3 and a.shape[2] not in (1, 3, 4)): raise ValueError(f"An image array must be HxW or HxWx1/3/4; got shape {a.shape}")
+    if a.ndim not in (2, 3) or (a.ndim == 3 and a.shape[2] not in (1, 3, 4)): raise ValueError("An image array must "
+                                                                                               "be HxW or HxWx1/3/4; "
+                                                                                               f"got shape {a.shape}")
     if a.size == 0: raise ValueError("The image array is empty")
     if a.dtype.kind == 'f': a = np.clip(a * 255, 0, 255).astype(np.uint8)
     elif a.dtype == np.uint16: a = (a // 257).astype(np.uint8)
@@ -93,20 +98,28 @@ def _array_to_image(a:np.ndarray) -> Image.Image:
 
 # %% ../nbs/03_inference.ipynb #c016
 def open_image(source, max_pixels:int=MAX_PIXELS, draft:int|None=None) -> Image.Image:
-    "An upright RGB image from a path, bytes, PIL image or NumPy array; ValueError for empty, corrupt, truncated or oversized input."
+    "An upright RGB image from a path, bytes, PIL image or array; ValueError for empty, corrupt, cut or huge input."
     if isinstance(source, np.ndarray): return to_rgb(_array_to_image(source))
     if isinstance(source, Image.Image): img = source
     else:
-        if isinstance(source, (bytes, bytearray, memoryview)): name, n_bytes, source = 'the image data', len(source), io.BytesIO(bytes(source))
+        if isinstance(source,
+                      (bytes, bytearray,
+                       memoryview)): name, n_bytes, source = 'the image data', len(source), io.BytesIO(bytes(source))
         elif isinstance(source, (str, Path)): name, n_bytes = str(source), Path(source).stat().st_size
-        else: raise TypeError(f"Cannot read an image from a {type(source).__name__}; pass a path, bytes, a PIL image or a NumPy array")
+        else:
+            raise TypeError(f"Cannot read an image from a {type(source).__name__}; pass a path, bytes, a PIL image or "
+                            "a NumPy array")
         if n_bytes == 0: raise ValueError(f"{name} is empty (0 bytes)")
         try: img = Image.open(source)
-        except Exception: raise ValueError(f"{name} is not an image Pillow can read (JPEG, PNG, WebP, BMP, TIFF, GIF...)") from None
-    if img.width * img.height > max_pixels: raise ValueError(f"The image is too large: {img.width}x{img.height} pixels is over the limit of {max_pixels:,}")
-    if draft and img.format == 'JPEG': img.draft('RGB', (draft, draft))  # decode at 1/2, 1/4 or 1/8 scale when that still covers `draft`
+        except Exception:
+            raise ValueError(f"{name} is not an image Pillow can read (JPEG, PNG, WebP, BMP, TIFF, GIF...)") from None
+    if img.width * img.height > max_pixels: raise ValueError(f"The image is too large: {img.width}x{img.height} pixels "
+                                                             f"is over the limit of {max_pixels:,}")
+    if draft and img.format == 'JPEG':
+        img.draft('RGB', (draft, draft))  # decode at 1/2, 1/4 or 1/8 scale when that still covers `draft`
     try: img.load()
-    except Exception as e: raise ValueError(f"The image is {'truncated' if 'truncated' in str(e) else 'corrupt'}: {e}") from None
+    except Exception as e:
+        raise ValueError(f"The image is {'truncated' if 'truncated' in str(e) else 'corrupt'}: {e}") from None
     return to_rgb(img)
 
 # %% ../nbs/03_inference.ipynb #c019b
@@ -114,7 +127,9 @@ MIN_SIDE = 32  # pixels: below this on either side, nothing can be recognised
 
 def check_content(img:Image.Image, name:str='The image') -> Image.Image:
     "`img` itself when it can show a car; ValueError when it is too small or a single flat colour."
-    if min(img.size) < MIN_SIDE: raise ValueError(f"{name} is too small to show a car: {img.width}x{img.height} pixels; send a photo of at least {MIN_SIDE} pixels a side")
+    if min(img.size) < MIN_SIDE:
+        raise ValueError(f"{name} is too small to show a car: {img.width}x{img.height} pixels; send a photo of at "
+                         f"least {MIN_SIDE} pixels a side")
     lo, hi = img.convert('L').getextrema()
     if hi - lo < 8: raise ValueError(f"{name} is blank (a single colour): there is no car in it to recognise")
     return img
@@ -132,13 +147,17 @@ class CarPrediction:
 
     @property
     def top(self) -> CarGuess: return self.guesses[0]
-    def to_dict(self) -> dict: return dict(is_known=self.is_known, threshold=self.threshold, guesses=[asdict(g) for g in self.guesses])
+    def to_dict(self) -> dict: return dict(is_known=self.is_known, threshold=self.threshold,
+                                           guesses=[asdict(g) for g in self.guesses])
     def __str__(self):
-        if not self.is_known: return f"Not a known car (best guess {self.top.label} at {self.top.probability:.0%}, under the {self.threshold:.0%} threshold)"
+        if not self.is_known:
+            return (f"Not a known car (best guess {self.top.label} at {self.top.probability:.0%}, "
+                    f"under the {self.threshold:.0%} threshold)")
         return f"{self.top.label} ({self.top.probability:.0%})"
 
 # %% ../nbs/03_inference.ipynb #c023
-MODEL_FILES = ('config.json', 'model.safetensors', 'head.safetensors', 'model.onnx', 'model.int8.onnx')  # what a model folder may hold
+MODEL_FILES = ('config.json', 'model.safetensors', 'head.safetensors', 'model.onnx',
+               'model.int8.onnx')  # what a model folder may hold
 BACKENDS = ('auto', 'onnx', 'torch')
 
 def packaged_model_dir() -> Path:
@@ -151,51 +170,67 @@ def _has_onnxruntime() -> bool:
     return True
 
 def hub_files(cfg:ClassifierConfig, backend:str='auto', int8:bool|None=None) -> list[str]:
-    "The files of a model repository that serving through `backend` needs: the config, one network, and the head for Grad-CAM."
+    "The files of a model repository that serving through `backend` needs: config, one network, the head for Grad-CAM."
     if backend == 'torch' or (backend == 'auto' and not _has_onnxruntime()): return ['config.json', 'model.safetensors']
-    return ['config.json', 'model.int8.onnx' if (cfg.int8 if int8 is None else int8) else 'model.onnx', 'head.safetensors']
+    return ['config.json', 'model.int8.onnx' if (cfg.int8 if int8 is None else int8) else 'model.onnx',
+            'head.safetensors']
 
 def _model_dir(path_or_id:str|Path|None, backend:str='auto', int8:bool|None=None) -> Path:
-    "A local folder, the local copy of the files of a Hub repository that `backend` needs, or (for None) the model shipped with the package."
+    "A local folder, a local copy of the Hub files that `backend` needs, or (for None) the shipped model."
     if path_or_id is None:
         d = packaged_model_dir()
-        if not (d/'config.json').exists(): raise FileNotFoundError(f"This installation has no shipped model ({d} is empty): pass a model folder or a Hub id")
+        if not (d/'config.json').exists(): raise FileNotFoundError(f"This installation has no shipped model ({d} is "
+                                                                   "empty): pass a model folder or a Hub id")
         return d
     p = Path(path_or_id).expanduser()
     if p.is_dir(): return p
-    if p.exists() or str(path_or_id).count('/') != 1: raise FileNotFoundError(f"No model folder at {path_or_id}: pass a folder holding config.json and model.onnx or model.safetensors, or a Hub id such as user/cars")
+    if p.exists() or str(path_or_id).count('/') != 1: raise FileNotFoundError(f"No model folder at {path_or_id}: pass "
+                                                                              "a folder holding config.json and "
+                                                                              "model.onnx or model.safetensors, or a "
+                                                                              "Hub id such as user/cars")
     import huggingface_hub as hub
     try:
         cfg = ClassifierConfig.from_json(hub.hf_hub_download(str(path_or_id), 'config.json'))
         return Path(hub.snapshot_download(str(path_or_id), allow_patterns=hub_files(cfg, backend, int8)))
-    except Exception as e: raise FileNotFoundError(f"Could not fetch {path_or_id} from the Hugging Face Hub ({str(e)[:200]}); offline? pass a local folder") from e
+    except Exception as e: raise FileNotFoundError(f"Could not fetch {path_or_id} from the Hugging Face Hub "
+                                                   f"({str(e)[:200]}); offline? pass a local folder") from e
 
 # %% ../nbs/03_inference.ipynb #c024
 class CarClassifier:
-    "Recognise cars in images with a model saved by `save_classifier`: no pickle, no fastai, and no PyTorch with ONNX Runtime."
-    def __init__(self, cfg:ClassifierConfig, session=None, net=None, fast:bool=False, model_dir:Path|None=None, int8:bool=False):
-        if (session is None) == (net is None): raise ValueError("Pass either an ONNX Runtime session or a PyTorch network")
-        self.cfg, self.session, self.net, self.fast, self.model_dir, self.int8 = cfg, session, net, fast, model_dir, int8
+    "Recognise cars with a model saved by `save_classifier`: no pickle, no fastai, and no PyTorch with ONNX Runtime."
+    def __init__(self, cfg:ClassifierConfig, session=None, net=None, fast:bool=False, model_dir:Path|None=None,
+                 int8:bool=False):
+        if (session is None) == (net is None): raise ValueError("Pass either an ONNX Runtime session or a "
+                                                                "PyTorch network")
+        store_attr('cfg,session,net,fast,model_dir,int8')
         self.threshold, self._head = cfg.unknown_threshold, None
 
     @property
     def backend(self) -> str: return 'onnx' if self.session is not None else 'torch'
 
     @classmethod
-    def from_pretrained(cls, path_or_id:str|Path|None=None, backend:str='auto', threads:int|None=None, fast:bool=False, int8:bool|None=None) -> CarClassifier:
-        "Load a folder (or Hub id) written by `save_classifier`, or the shipped model when none is named; `int8` serves `model.int8.onnx` (None: as its config says)."
-        if backend not in BACKENDS: raise ValueError(f"Unknown backend {backend!r}: use one of {', '.join(map(repr, BACKENDS))}")
+    def from_pretrained(cls, path_or_id:str|Path|None=None, backend:str='auto', threads:int|None=None, fast:bool=False,
+                        int8:bool|None=None) -> CarClassifier:
+        "Load a `save_classifier` folder or Hub id (None: the shipped model); `int8`: serve `model.int8.onnx`."
+        if backend not in BACKENDS:
+            raise ValueError(f"Unknown backend {backend!r}: use one of {', '.join(map(repr, BACKENDS))}")
         d = _model_dir(path_or_id, backend, int8)
-        if not (d/'config.json').exists(): raise FileNotFoundError(f"{d/'config.json'} not found: a model folder holds config.json, model.safetensors and model.onnx (written by save_classifier)")
+        if not (d/'config.json').exists(): raise FileNotFoundError(f"{d/'config.json'} not found: a model folder holds "
+                                                                   "config.json, model.safetensors and model.onnx "
+                                                                   "(written by save_classifier)")
         cfg = ClassifierConfig.from_json(d/'config.json')
         int8 = (cfg.int8 and backend != 'torch') if int8 is None else int8  # None: as the model folder says
         if int8:
             session = _onnx_session(d/'model.int8.onnx', threads) if backend != 'torch' else None
-            if session is None: raise ValueError(f"int8 serves {d/'model.int8.onnx'} through ONNX Runtime (the onnxruntime package): write it with `car-classifier export --model {d} --int8 DATA`")
+            if session is None:
+                raise ValueError(f"int8 serves {d/'model.int8.onnx'} through ONNX Runtime (the onnxruntime package): "
+                                 f"write it with `car-classifier export --model {d} --int8 DATA`")
             return cls(cfg, session=session, fast=fast, model_dir=d, int8=True)
         session = _onnx_session(d/'model.onnx', threads) if backend != 'torch' else None
         if session is not None: return cls(cfg, session=session, fast=fast, model_dir=d)
-        if backend == 'onnx': raise ValueError(f"backend='onnx' needs {d/'model.onnx'} (write it with `car-classifier export --model {d}`) and the onnxruntime package")
+        if backend == 'onnx':
+            raise ValueError(f"backend='onnx' needs {d/'model.onnx'} (write it with `car-classifier export --model "
+                             f"{d}`) and the onnxruntime package")
         return cls(cfg, net=_torch_network(d, threads), fast=fast, model_dir=d)
 
 # %% ../nbs/03_inference.ipynb #c025
@@ -207,36 +242,50 @@ def _onnx_session(path:Path, threads:int|None=None):
     opts = ort.SessionOptions()
     opts.intra_op_num_threads, opts.inter_op_num_threads = threads or min(os.cpu_count() or 1, 4), 1
     opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-    opts.add_session_config_entry('session.intra_op.allow_spinning', '0')  # idle threads sleep: no CPU stolen from the server or other sessions
+    opts.add_session_config_entry('session.intra_op.allow_spinning',
+                                  '0')  # idle threads sleep: no CPU stolen from the server or other sessions
     return ort.InferenceSession(str(path), opts, providers=['CPUExecutionProvider'])
 
 def _torch_network(d:Path, threads:int|None=None):
     "The PyTorch network saved in `d`, channels-last."
-    if not (d/'model.safetensors').exists(): raise FileNotFoundError(f"{d/'model.safetensors'} not found: without model.onnx, the model is rebuilt in PyTorch from model.safetensors (written by save_classifier)")
+    if not (d/'model.safetensors').exists(): raise FileNotFoundError(f"{d/'model.safetensors'} not found: without "
+                                                                     "model.onnx, the model is rebuilt in PyTorch from "
+                                                                     "model.safetensors (written by save_classifier)")
     try:
         import torch
         from car_classifier.network import load_network
-    except ImportError as e: raise ImportError(f"Without model.onnx and onnxruntime, the model runs in PyTorch, which is not installed ({e}): pip install onnxruntime (and export model.onnx) or torch") from None
+    except ImportError as e: raise ImportError("Without model.onnx and onnxruntime, the model runs in PyTorch, which "
+                                               f"is not installed ({e}): pip install onnxruntime (and export "
+                                               "model.onnx) or torch") from None
     if threads: torch.set_num_threads(threads)
     return load_network(d).to(memory_format=torch.channels_last)
 
 # %% ../nbs/03_inference.ipynb #c028
 @patch
 def item_arrays(self:CarClassifier, images:list) -> np.ndarray:
-    "uint8 NHWC array of `images`, opened and checked safely, resized by Pillow to the config's `item_size` (`input_size` when `fast`)."
+    "uint8 NHWC array of `images`, opened safely, resized by Pillow to `item_size` (`input_size` when `fast`)."
     size = self.cfg.input_size if self.fast else self.cfg.item_size
-    return np.stack([np.asarray(resize_item(check_content(open_image(im, draft=size if self.fast else None)), size, self.cfg.resize_method)) for im in images])
+    return np.stack([np.asarray(resize_item(check_content(open_image(im, draft=size if self.fast else None)), size,
+                                            self.cfg.resize_method)) for im in images])
 
+# %% ../nbs/03_inference.ipynb #c028b
 @patch
-def inputs(self:CarClassifier, items:np.ndarray) -> np.ndarray:
-    "The network's input (float32 NCHW) for uint8 images from `item_arrays`."
-    return prepare(items, self.cfg, batch_resize=False if self.fast else None)
+def inputs(self:CarClassifier, items:np.ndarray, workers:int=1) -> np.ndarray:
+    "The network's input (float32 NCHW) for uint8 images from `item_arrays`, prepared on `workers` threads."
+    prep = partial(prepare, cfg=self.cfg, batch_resize=False if self.fast else None)
+    if workers <= 1 or len(items) < 2: return prep(items)
+    with ThreadPoolExecutor(workers) as pool:  # NumPy releases the GIL, so the threads run at once
+        return np.concatenate(list(pool.map(prep, np.array_split(items, min(workers, len(items))))))
 
+# %% ../nbs/03_inference.ipynb #c028c
 @patch
 def forward(self:CarClassifier, x:np.ndarray, features:bool=False):
     "The logits for network input `x` (and the body's feature map, when `features`), through ONNX Runtime or PyTorch."
     if self.session is not None:
-        if features and len(self.session.get_outputs()) < 2: raise ValueError("This model.onnx has no feature-map output (it was exported by an older version): run `car-classifier export --model DIR`")
+        if features and len(self.session.get_outputs()) < 2: raise ValueError("This model.onnx has no feature-map "
+                                                                              "output (it was exported by an older "
+                                                                              "version): run `car-classifier export "
+                                                                              "--model DIR`")
         out = self.session.run(['logits', 'features'] if features else ['logits'], {'image': x})
         return tuple(out) if features else out[0]
     import torch
@@ -245,22 +294,24 @@ def forward(self:CarClassifier, x:np.ndarray, features:bool=False):
         logits = self.net[1](f).float().numpy()
     return (logits, f.float().numpy()) if features else logits
 
+# %% ../nbs/03_inference.ipynb #c028d
 def softmax(x:np.ndarray) -> np.ndarray:
     "Softmax over the last axis, computed stably."
     e = np.exp(x - x.max(-1, keepdims=True))
     return e / e.sum(-1, keepdims=True)
 
 @patch
-def probabilities(self:CarClassifier, images:list, items:np.ndarray|None=None) -> np.ndarray:
-    "Class probabilities, one row per image (or per item of `items`, when already prepared), columns in the order of `cfg.classes`."
+def probabilities(self:CarClassifier, images:list, items:np.ndarray|None=None, workers:int=1) -> np.ndarray:
+    "Class probabilities, a row per image (or per item of `items`, when already read), columns in `cfg.classes` order."
     items = self.item_arrays(list(images)) if items is None else items
-    return softmax(self.forward(self.inputs(items)).astype(np.float32))
+    return softmax(self.forward(self.inputs(items, workers)).astype(np.float32))
 
 # %% ../nbs/03_inference.ipynb #c029
 @patch
 def _guesses(self:CarClassifier, probs:np.ndarray, k:int) -> CarPrediction:
     top = np.argsort(-probs)[:k]
-    guesses = [CarGuess(self.cfg.classes[i], **parse_car_name(self.cfg.classes[i]), probability=float(probs[i])) for i in top]
+    guesses = [CarGuess(self.cfg.classes[i], **parse_car_name(self.cfg.classes[i]), probability=float(probs[i]))
+               for i in top]
     return CarPrediction(guesses, is_known=guesses[0].probability >= self.threshold, threshold=self.threshold)
 
 @patch
@@ -268,6 +319,7 @@ def predict(self:CarClassifier, image, k:int=5) -> CarPrediction:
     "The top-`k` guesses for one image (path, bytes, PIL image or array), or 'not a known car' when unsure."
     return self._guesses(self.probabilities([image])[0], k)
 
+# %% ../nbs/03_inference.ipynb #c029b
 @patch
 def predict_batch(self:CarClassifier, images:list, k:int=5) -> list[CarPrediction]:
     "The top-`k` guesses for each of `images`, in one forward pass; a bad image raises a ValueError naming it."
@@ -279,7 +331,7 @@ def predict_batch(self:CarClassifier, images:list, k:int=5) -> list[CarPredictio
 
 # %% ../nbs/03_inference.ipynb #c037
 def head_gradient(layers:list, v:np.ndarray, c:int, eps:float=1e-5) -> np.ndarray:
-    "Gradient of output `c` of fastai's head (batch norm, linear, ReLU, ..., linear) with respect to its pooled input `v`."
+    "Gradient of output `c` of fastai's head (batch norm, linear, ReLU, ..., linear) with respect to its input `v`."
     steps = []
     for i, (kind, p) in enumerate(layers):  # forward pass, remembering each layer's derivative
         if kind == 'bn':
@@ -293,10 +345,12 @@ def head_gradient(layers:list, v:np.ndarray, c:int, eps:float=1e-5) -> np.ndarra
     return g
 
 def head_layers_np(state:dict) -> list:
-    "The head's layers, in order, from its tensors (keys such as `2.running_mean` and `4.weight`): ('bn', (weight, bias, mean, var)) or ('linear', weight)."
+    "The head's layers in order, from its tensors (`2.running_mean`...): `('bn', (w, b, mean, var))`, `('linear', w)`."
     out = []
     for i in sorted({int(k.split('.')[0]) for k in state}):
-        if f'{i}.running_mean' in state: out.append(('bn', tuple(state[f'{i}.{n}'].astype(np.float64) for n in ('weight', 'bias', 'running_mean', 'running_var'))))
+        if f'{i}.running_mean' in state: out.append(('bn',
+                                                     tuple(state[f'{i}.{n}'].astype(np.float64)
+                                                           for n in ('weight', 'bias', 'running_mean', 'running_var'))))
         else: out.append(('linear', state[f'{i}.weight'].astype(np.float64)))
     return out
 
@@ -308,16 +362,21 @@ def _head_state(self:CarClassifier) -> list:
         if self.net is not None: state = {k: v.numpy() for k, v in self.net[1].state_dict().items()}
         else:
             from safetensors import safe_open
-            path = next((p for p in (self.model_dir/'head.safetensors', self.model_dir/'model.safetensors') if p.exists()), None)
-            if path is None: raise FileNotFoundError(f"Grad-CAM reads the head's weights from {self.model_dir}/head.safetensors or model.safetensors; both are missing")
-            with safe_open(path, framework='numpy') as f: state = {k[2:]: f.get_tensor(k).astype(np.float32) for k in f.keys() if k.startswith('1.')}
+            path = next((p for p in (self.model_dir/'head.safetensors', self.model_dir/'model.safetensors')
+                         if p.exists()), None)
+            if path is None:
+                raise FileNotFoundError(f"Grad-CAM reads the head's weights from {self.model_dir}/head.safetensors or "
+                                        "model.safetensors; both are missing")
+            with safe_open(path, framework='numpy') as f: state = {k[2:]: f.get_tensor(k).astype(np.float32)
+                                                                   for k in f.keys() if k.startswith('1.')}
         self._head = head_layers_np({k: v for k, v in state.items() if not k.endswith('num_batches_tracked')})
     return self._head
 
 @patch
 def grad_cam(self:CarClassifier, image, class_idx:int|None=None) -> tuple[np.ndarray, int]:
-    "Grad-CAM heatmap in [0, 1], `input_size` square, for `class_idx` (default: the top guess) on one image; and the class."
-    if not self.cfg.pool: raise ValueError(f"Grad-CAM needs the body's feature map, and this {self.cfg.arch} pools inside its body")
+    "Grad-CAM heatmap in [0, 1], `input_size` square, for `class_idx` (default: the top guess) on one image; the class."
+    if not self.cfg.pool:
+        raise ValueError(f"Grad-CAM needs the body's feature map, and this {self.cfg.arch} pools inside its body")
     logits, feats = self.forward(self.inputs(self.item_arrays([image])), features=True)
     c, a = int(logits[0].argmax()) if class_idx is None else int(class_idx), feats[0].astype(np.float64)
     g = head_gradient(self._head_state(), np.concatenate([a.max((1, 2)), a.mean((1, 2))]), c)

@@ -30,7 +30,7 @@ class _MirrorBatches(Callback):
     def before_batch(self): self.learn.xb = tuple(x.flip(-1) for x in self.xb)
 
 def predict_probs(model, fnames:list, tta:bool=False, bs:int=32) -> np.ndarray:
-    "Class probabilities for the images `fnames`, rows in order, from a fastai Learner or an object with `probabilities(images)`; `tta`: the mean over each image and its mirror."
+    "Class probabilities of `fnames` from a Learner or a `CarClassifier`; `tta`: mean over each image and its mirror."
     if hasattr(model, 'dls'):
         dl = model.dls.test_dl(pd.DataFrame(dict(fname=list(fnames), x1=np.nan, y1=np.nan, x2=np.nan, y2=np.nan)))
         probs = model.get_preds(dl=dl)[0].numpy()
@@ -38,7 +38,8 @@ def predict_probs(model, fnames:list, tta:bool=False, bs:int=32) -> np.ndarray:
     chunks = [list(fnames[i:i + bs]) for i in range(0, len(fnames), bs)]
     probs = np.concatenate([model.probabilities(c) for c in progress_bar(chunks, leave=False)])
     if not tta: return probs
-    mirrored = np.concatenate([model.probabilities([ImageOps.mirror(to_rgb(Image.open(f))) for f in c]) for c in chunks])
+    mirrored = np.concatenate([model.probabilities([ImageOps.mirror(to_rgb(Image.open(f))) for f in c])
+                               for c in chunks])
     return (probs + mirrored) / 2
 
 # %% ../nbs/02_interpret.ipynb #c008
@@ -56,29 +57,37 @@ def car_metrics(probs:np.ndarray, targets:np.ndarray, classes:list) -> dict:
     "Top-1, top-5, make accuracy and macro precision, recall and F1 of `probs` against `targets`."
     preds, makes = probs.argmax(1), make_of(classes)
     labels = np.arange(len(classes))
-    p, r, f, _ = precision_recall_fscore_support(targets, preds, labels=labels[np.isin(labels, targets)], average='macro', zero_division=0)
-    return dict(top1=float((preds == targets).mean()), top5=topk_accuracy(probs, targets, 5), make_accuracy=float((makes[preds] == makes[targets]).mean()),
+    p, r, f, _ = precision_recall_fscore_support(targets, preds, labels=labels[np.isin(labels, targets)],
+                                                 average='macro', zero_division=0)
+    return dict(top1=float((preds == targets).mean()), top5=topk_accuracy(probs, targets, 5),
+                make_accuracy=float((makes[preds] == makes[targets]).mean()),
                 macro_precision=float(p), macro_recall=float(r), macro_f1=float(f), n_images=int(len(targets)))
 
 # %% ../nbs/02_interpret.ipynb #c012
 def per_class_report(probs:np.ndarray, targets:np.ndarray, classes:list) -> pd.DataFrame:
     "Precision, recall, F1 and support of each class, worst F1 first."
-    p, r, f, s = precision_recall_fscore_support(targets, probs.argmax(1), labels=np.arange(len(classes)), zero_division=0)
+    p, r, f, s = precision_recall_fscore_support(targets, probs.argmax(1), labels=np.arange(len(classes)),
+                                                 zero_division=0)
     df = pd.DataFrame(dict(label=classes, make=make_of(classes), precision=p, recall=r, f1=f, support=s))
     return df[df.support > 0].sort_values(['f1', 'support']).reset_index(drop=True)
 
 # %% ../nbs/02_interpret.ipynb #c015
 def evaluate(model, test_df:pd.DataFrame, classes:list|None=None, tta:bool=False) -> dict:
     "Metrics, per-class report, probabilities and targets of `model` on the labelled rows of `test_df`."
-    classes = list(classes if classes is not None else (model.dls.vocab if hasattr(model, 'dls') else model.cfg.classes))
+    classes = list(classes if classes is not None
+                   else (model.dls.vocab if hasattr(model, 'dls') else model.cfg.classes))
     df = test_df[test_df.label.notna()].reset_index(drop=True)
     unknown = set(df.label) - set(classes)
-    if unknown: raise ValueError(f"{len(unknown)} test classes are not among the model's {len(classes)} classes (e.g. {sorted(unknown)[:3]}); evaluate on the dataset the model was trained on")
+    if unknown:
+        raise ValueError(f"{len(unknown)} test classes are not among the model's {len(classes)} classes (e.g. "
+                         f"{sorted(unknown)[:3]}); evaluate on the dataset the model was trained on")
     targets = df.label.map({c: i for i, c in enumerate(classes)}).to_numpy()
     probs = predict_probs(model, df.fname.tolist())
     metrics = car_metrics(probs, targets, classes)
-    if tta: metrics.update({f'{k}_tta': v for k, v in car_metrics(predict_probs(model, df.fname.tolist(), tta=True), targets, classes).items() if k != 'n_images'})
-    return dict(metrics=metrics, report=per_class_report(probs, targets, classes), probs=probs, targets=targets, classes=classes, fnames=df.fname.tolist())
+    if tta: metrics.update({f'{k}_tta': v for k, v in car_metrics(predict_probs(model, df.fname.tolist(), tta=True),
+                                                                  targets, classes).items() if k != 'n_images'})
+    return dict(metrics=metrics, report=per_class_report(probs, targets, classes), probs=probs, targets=targets,
+                classes=classes, fnames=df.fname.tolist())
 
 # %% ../nbs/02_interpret.ipynb #c020
 def _done(fig, save:str|Path|None):
@@ -115,13 +124,15 @@ def plot_confusion_by_make(probs, targets, classes, save=None):
     "Confusion matrix of makes: 49 rows instead of 196."
     makes = make_of(classes)
     names = sorted(set(makes[targets]) | set(makes[probs.argmax(1)]))
-    return plot_confusion(confusion_matrix(makes[targets], makes[probs.argmax(1)], labels=names), names, 'confusion by make', save)
+    return plot_confusion(confusion_matrix(makes[targets], makes[probs.argmax(1)], labels=names), names,
+                          'confusion by make', save)
 
 # %% ../nbs/02_interpret.ipynb #c023
 def plot_confusion_top(probs, targets, classes, n:int=15, save=None):
     "Confusion matrix restricted to the `n` classes involved in the most mistakes."
     preds = probs.argmax(1)
-    errors = np.bincount(targets[preds != targets], minlength=len(classes)) + np.bincount(preds[preds != targets], minlength=len(classes))
+    errors = np.bincount(targets[preds != targets], minlength=len(classes)) + np.bincount(preds[preds != targets],
+                                                                                          minlength=len(classes))
     keep = np.argsort(-errors)[:n]
     cm = confusion_matrix(targets, preds, labels=np.arange(len(classes)))[np.ix_(keep, keep)]
     return plot_confusion(cm, [classes[i] for i in keep], f'confusion of the {len(keep)} most confused classes', save)
@@ -144,12 +155,13 @@ def plot_top_losses(probs, targets, classes, fnames:list, n:int=9, save=None):
     for ax in axs.flat: ax.axis('off')
     for ax, i in zip(axs.flat, worst):
         ax.imshow(Image.open(fnames[i]).convert('RGB'))
-        ax.set_title(f"pred {classes[probs[i].argmax()]}\nactual {classes[targets[i]]}\nloss {loss[i]:.2f}, p(actual) {probs[i, targets[i]]:.2f}", fontsize=8)
+        ax.set_title(f"pred {classes[probs[i].argmax()]}\nactual {classes[targets[i]]}\nloss {loss[i]:.2f}, p(actual) "
+                     f"{probs[i, targets[i]]:.2f}", fontsize=8)
     return _done(fig, save)
 
 # %% ../nbs/02_interpret.ipynb #c027
 def grad_cam(net:torch.nn.Sequential, x:torch.Tensor, class_idx:int|None=None) -> tuple[np.ndarray, int]:
-    "Heatmap in [0, 1] at the input's size for `class_idx` (default: the predicted class) of one preprocessed image `x` (1xCxHxW)."
+    "Heatmap in [0, 1] at the input's size for `class_idx` (default: predicted) of one prepared image `x` (1xCxHxW)."
     net = net.eval()
     feats = net[0](x).detach().requires_grad_(True)
     scores = net[1](feats)
@@ -164,16 +176,19 @@ def plot_grad_cam(images:list, cams:list, titles:list, save=None):
     "Each image with its Grad-CAM heatmap laid over it."
     fig, axs = plt.subplots(1, len(images), figsize=(4 * len(images), 4), squeeze=False)
     for ax, img, cam, title in zip(axs.flat, images, cams, titles):
-        ax.imshow(img); ax.imshow(cam, cmap='jet', alpha=0.45, extent=(0, img.width, img.height, 0)); ax.set_title(title, fontsize=8); ax.axis('off')
+        ax.imshow(img); ax.imshow(cam, cmap='jet', alpha=0.45,
+                                  extent=(0, img.width, img.height, 0)); ax.set_title(title, fontsize=8); ax.axis('off')
     return _done(fig, save)
 
 # %% ../nbs/02_interpret.ipynb #c029a
 def grad_cam_figure(clf, fnames:list, save=None):
-    "Grad-CAM of a `CarClassifier`'s predicted class on each image of `fnames`, laid over the image as the network saw it."
+    "Grad-CAM of a `CarClassifier`'s predicted class on each of `fnames`, laid over the image as the network saw it."
     images, cams, titles = [], [], []
     for f in fnames:
         cam, idx = clf.grad_cam(f)
-        images.append(open_image(f).resize((cam.shape[1], cam.shape[0]))); cams.append(cam); titles.append(f"looked for: {clf.cfg.classes[idx]}")
+        images.append(open_image(f).resize((cam.shape[1],
+                                            cam.shape[0]))); cams.append(cam); titles.append("looked for: "
+                                                                                             f"{clf.cfg.classes[idx]}")
     fig = plot_grad_cam(images, cams, titles, save=save)
     if save is not None: plt.close(fig)
     return fig
@@ -185,8 +200,10 @@ def write_report(res:dict, out:str|Path, n_confused:int=15) -> Path:
     (out/'metrics.json').write_text(json.dumps(res['metrics'], indent=1))
     res['report'].to_csv(out/'per_class.csv', index=False)
     p, t, c = res['probs'], res['targets'], res['classes']
-    for name, plot in (('most_confused', lambda s: plot_most_confused(p, t, c, save=s)), ('confusion_by_make', lambda s: plot_confusion_by_make(p, t, c, save=s)),
-                       ('confusion_top', lambda s: plot_confusion_top(p, t, c, n=n_confused, save=s)), ('per_class_f1', lambda s: plot_per_class_f1(res['report'], save=s)),
+    for name, plot in (('most_confused', lambda s: plot_most_confused(p, t, c, save=s)),
+                       ('confusion_by_make', lambda s: plot_confusion_by_make(p, t, c, save=s)),
+                       ('confusion_top', lambda s: plot_confusion_top(p, t, c, n=n_confused, save=s)),
+                       ('per_class_f1', lambda s: plot_per_class_f1(res['report'], save=s)),
                        ('top_losses', lambda s: plot_top_losses(p, t, c, res['fnames'], save=s))):
         plt.close(plot(out/f'{name}.png'))
     return out

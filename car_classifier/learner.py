@@ -50,18 +50,22 @@ __all__ = ['TORCHVISION_ARCHS', 'SUGGESTIONS', 'resolve_arch', 'load_state_dict_
 TORCHVISION_ARCHS = {f.__name__: f for f in model_meta if callable(f) and f.__module__.startswith('torchvision')}
 
 def resolve_arch(arch:str) -> tuple[str, object]:
-    "`('torchvision', model function)` or `('timm', name)` for an architecture name; a ValueError with close matches otherwise."
+    "`('torchvision', model function)` or `('timm', name)` for an architecture; else a ValueError with close matches."
     if arch in TORCHVISION_ARCHS: return 'torchvision', TORCHVISION_ARCHS[arch]
     if timm.is_model(name := arch.removeprefix('timm/')): return 'timm', name
     close = difflib.get_close_matches(arch, [*TORCHVISION_ARCHS, *timm.list_models()], n=5, cutoff=0.6)
     hint = f"did you mean {', '.join(close)}? " if close else ''
-    raise ValueError(f"Unknown architecture {arch!r}: {hint}Use a torchvision ResNet ({', '.join(n for n in TORCHVISION_ARCHS if n.startswith('resnet'))}) or any name in timm.list_models()")
+    raise ValueError(f"Unknown architecture {arch!r}: {hint}Use a torchvision ResNet "
+                     f"({', '.join(n for n in TORCHVISION_ARCHS if n.startswith('resnet'))}) or any name in "
+                     "timm.list_models()")
 
 # %% ../nbs/01_learner.ipynb #c009
 def load_state_dict_file(path:str|Path) -> dict:
     "The state dict in a `.safetensors` file, or in a `.pth`/`.pt` file loaded with `weights_only=True`."
     path = Path(path).expanduser()
-    if not path.is_file(): raise FileNotFoundError(f"Weights file {path} not found; pass a .safetensors or .pth file of the architecture's ImageNet weights")
+    if not path.is_file():
+        raise FileNotFoundError(f"Weights file {path} not found; pass a .safetensors or .pth file of the "
+                                "architecture's ImageNet weights")
     if path.suffix == '.safetensors': return load_file(path)
     sd = torch.load(path, map_location='cpu', weights_only=True)
     return sd.get('state_dict', sd.get('model', sd))
@@ -71,7 +75,8 @@ def _torchvision_from_file(fn, weights:Path):
     def arch(*args, **kwargs):
         model = fn(weights=None)
         try: model.load_state_dict(load_state_dict_file(weights))
-        except RuntimeError as e: raise ValueError(f"{weights} does not hold weights for {fn.__name__}: {str(e)[:300]}") from None
+        except RuntimeError as e:
+            raise ValueError(f"{weights} does not hold weights for {fn.__name__}: {str(e)[:300]}") from None
         return model
     return arch
 
@@ -123,7 +128,8 @@ def network_error(e:BaseException) -> bool:
     while e is not None:
         if isinstance(e, (ConnectionError, TimeoutError, urllib.error.URLError, socket.gaierror)): return True
         if type(e).__module__.split('.')[0] in ('httpx', 'httpcore', 'requests', 'urllib3'): return True
-        if type(e).__name__ in ('LocalEntryNotFoundError', 'OfflineModeIsEnabled'): return True  # huggingface_hub, offline
+        if type(e).__name__ in ('LocalEntryNotFoundError', 'OfflineModeIsEnabled'):
+            return True  # huggingface_hub, offline
         e = e.__cause__ or e.__context__
     return False
 
@@ -139,18 +145,22 @@ def cars_learner(
     channels_last:bool=True, # Train in channels-last memory format: about twice as fast on a CPU
     **kwargs
 ) -> Learner:
-    "A fastai Learner for car classification with accuracy, top-5 accuracy and macro F1, channels-last, mixed precision on CUDA."
+    "A fastai Learner for cars: accuracy, top-5 accuracy and macro F1; channels-last; mixed precision on CUDA."
     if seed is not None: seed_everything(dls, seed)
     kind, fn = resolve_arch(arch)
     extra, pretrained = {}, pretrained or weights is not None
-    if weights is not None and kind == 'timm': extra = dict(pretrained_cfg_overlay=dict(file=str(Path(weights).expanduser())))
-    if weights is not None and kind == 'torchvision': fn, extra = _torchvision_from_file(fn, Path(weights)), dict(cut=model_meta[fn]['cut'], splitter=model_meta[fn]['split'])
+    if weights is not None and kind == 'timm':
+        extra = dict(pretrained_cfg_overlay=dict(file=str(Path(weights).expanduser())))
+    if weights is not None and kind == 'torchvision':
+        fn, extra = _torchvision_from_file(fn, Path(weights)), dict(cut=model_meta[fn]['cut'],
+                                                                    splitter=model_meta[fn]['split'])
     extra_cbs = [*([MixUp(mixup)] if mixup else []), *([ChannelsLastBatches()] if channels_last else [])]
     kwargs = {'metrics': cars_metrics(), **kwargs, 'cbs': [*L(kwargs.get('cbs')), *extra_cbs]}
     try: learn = vision_learner(dls, fn, pretrained=pretrained, loss_func=_loss(label_smoothing), **extra, **kwargs)
     except Exception as e:
         if weights is not None or not pretrained or not network_error(e): raise
-        raise ConnectionError(f"Could not download ImageNet weights for {arch} ({str(e)[:200]}). Offline? Pass weights=FILE (--weights FILE) or pretrained=False") from e
+        raise ConnectionError(f"Could not download ImageNet weights for {arch} ({str(e)[:200]}). Offline? Pass "
+                              "weights=FILE (--weights FILE) or pretrained=False") from e
     match_normalize(dls, *_norm_stats(kind, fn if kind == 'timm' else arch))
     if torch.cuda.is_available(): learn.to_fp16()
     learn.arch_name, learn.arch_kind = arch, kind
@@ -158,7 +168,7 @@ def cars_learner(
 
 # %% ../nbs/01_learner.ipynb #c024
 class CarsDistributedDL(DistributedDL):
-    "fastai's `DistributedDL`, broadcasting the shuffled indices on the device the backend needs; keeps this process's `shard`."
+    "fastai's `DistributedDL`, broadcasting shuffled indices on the backend's device; keeps this process's `shard`."
     def get_idxs(self):
         self.shard = super().get_idxs()
         return self.shard
@@ -171,8 +181,10 @@ class CarsDistributedDL(DistributedDL):
 
 class CarsDistributedTrainer(DistributedTrainer):
     "fastai's `DistributedTrainer` for CPU (gloo) and GPU (nccl) alike: SyncBatchNorm on CUDA only."
-    def __init__(self, **kwargs): super().__init__(sync_bn=torch.cuda.is_available(), cpu=not torch.cuda.is_available(), **kwargs)
-    def _wrap_dl(self, dl): return dl if isinstance(dl, DistributedDL) else CarsDistributedDL(dl, device=self.learn.model.device)
+    def __init__(self, **kwargs): super().__init__(sync_bn=torch.cuda.is_available(), cpu=not torch.cuda.is_available(),
+                                                   **kwargs)
+    def _wrap_dl(self, dl):
+        return dl if isinstance(dl, DistributedDL) else CarsDistributedDL(dl, device=self.learn.model.device)
 
 # %% ../nbs/01_learner.ipynb #c025
 def setup_distributed():
@@ -183,7 +195,8 @@ def setup_distributed():
 
 def teardown_distributed():
     "Leave the process group at the end: gloo's threads, still running at interpreter exit, would abort the process."
-    if torch.distributed.is_available() and torch.distributed.is_initialized(): torch.distributed.destroy_process_group()
+    if torch.distributed.is_available() and torch.distributed.is_initialized():
+        torch.distributed.destroy_process_group()
 
 def distributed_cbs() -> list:
     "The callbacks one `fit` needs when several processes train together (none in a single process)."
@@ -197,27 +210,32 @@ def broadcast_value(value):
     return box[0]
 
 # %% ../nbs/01_learner.ipynb #c027
-SUGGESTIONS = {'valley': SuggestionMethod.Valley, 'slide': SuggestionMethod.Slide, 'minimum': SuggestionMethod.Minimum, 'steep': SuggestionMethod.Steep}
+SUGGESTIONS = {'valley': SuggestionMethod.Valley, 'slide': SuggestionMethod.Slide, 'minimum': SuggestionMethod.Minimum,
+               'steep': SuggestionMethod.Steep}
 
 def find_lr(learn:Learner, suggest:str='valley', num_it:int=100) -> dict:
     "Run `lr_find` and return the suggested learning rate with the curve it came from."
-    if suggest not in SUGGESTIONS: raise ValueError(f"Unknown lr_find suggestion {suggest!r}; choose one of {', '.join(SUGGESTIONS)}")
+    if suggest not in SUGGESTIONS:
+        raise ValueError(f"Unknown lr_find suggestion {suggest!r}; choose one of {', '.join(SUGGESTIONS)}")
     found = None
     if rank_distrib() == 0:
-        with alone(): lr = float(learn.lr_find(num_it=num_it, suggest_funcs=(SUGGESTIONS[suggest],), show_plot=False)[0])
-        found = dict(lr=lr, suggest=suggest, lrs=[float(x) for x in learn.recorder.lrs], losses=[float(x) for x in learn.recorder.losses])
+        with alone(): lr = float(learn.lr_find(num_it=num_it, suggest_funcs=(SUGGESTIONS[suggest],),
+                                               show_plot=False)[0])
+        found = dict(lr=lr, suggest=suggest, lrs=[float(x) for x in learn.recorder.lrs],
+                     losses=[float(x) for x in learn.recorder.losses])
     return broadcast_value(found)
 
 # %% ../nbs/01_learner.ipynb #c030
 def epoch_ran(learn:Learner) -> bool:
-    "False for an epoch that `fit(start_epoch=...)` skipped: fastai still calls `after_epoch` for it, with nothing recorded."
+    "False for an epoch `fit(start_epoch=...)` skipped: fastai still calls `after_epoch` for it, with nothing recorded."
     return bool(learn.recorder.values and learn.recorder.values[-1])
 
 def rng_state(learn:Learner) -> dict:
-    "The state of the random generators training draws from (Python's, NumPy's, PyTorch's, the training DataLoader's), as JSON-ready lists."
+    "The state of the random generators training uses (Python, NumPy, PyTorch, train loader), as JSON-ready lists."
     name, keys, pos, has_gauss, gauss = np.random.get_state()
     loader = getattr(learn.dls.train, 'rng', None)
-    return dict(python=random.getstate(), numpy=[name, keys.tolist(), pos, has_gauss, gauss], torch=torch.get_rng_state().tolist(),
+    return dict(python=random.getstate(), numpy=[name, keys.tolist(), pos, has_gauss, gauss],
+                torch=torch.get_rng_state().tolist(),
                 loader=loader.getstate() if loader else None)
 
 def set_rng_state(learn:Learner, s:dict):
@@ -229,10 +247,11 @@ def set_rng_state(learn:Learner, s:dict):
     if s['loader'] and getattr(learn.dls.train, 'rng', None): learn.dls.train.rng.setstate(as_state(s['loader']))
 
 def write_checkpoint(learn:Learner, phase:str, epoch:int, lr:float, record:dict):
-    "Save model and optimiser as `models/last.pth`, each rank's random state, and note phase, epoch, learning rate and record in `checkpoint.json`."
+    "Save model and optimiser (`models/last.pth`), each rank's random state, and phase, epoch, rate in `checkpoint.json`."
     learn.save('last', with_opt=True)
     (learn.path/learn.model_dir/f'rng{rank_distrib()}.json').write_text(json.dumps(rng_state(learn)))
-    trackers = {type(cb).__name__: cb.state() for cb in learn.cbs if isinstance(cb, _Resumable)}  # best so far, for the phase's end
+    trackers = {type(cb).__name__: cb.state() for cb in learn.cbs
+                if isinstance(cb, _Resumable)}  # best so far, for the phase's end
     state = dict(phase=phase, epoch=epoch, lr=lr, record=record, trackers=trackers)
     if rank_distrib() == 0: (learn.path/'checkpoint.json').write_text(json.dumps(state, indent=1))
 
@@ -245,18 +264,19 @@ class EpochCheckpoint(Callback):
 
 # %% ../nbs/01_learner.ipynb #c031
 def read_checkpoint(learn:Learner) -> dict|None:
-    "The state `EpochCheckpoint` last wrote under `learn.path`, with weights, optimiser and random state loaded; None when there is none."
+    "The state `EpochCheckpoint` last wrote under `learn.path`, weights, optimiser and random state loaded; or None."
     f = learn.path/'checkpoint.json'
     if not f.exists(): return None
     state = json.loads(f.read_text())
     learn.unfreeze() if state['phase'] == 'unfrozen' else learn.freeze()
     learn.load('last', with_opt=True)
-    if (rng := learn.path/learn.model_dir/f'rng{rank_distrib()}.json').exists(): set_rng_state(learn, json.loads(rng.read_text()))
+    if (rng := learn.path/learn.model_dir/f'rng{rank_distrib()}.json').exists():
+        set_rng_state(learn, json.loads(rng.read_text()))
     return state
 
 # %% ../nbs/01_learner.ipynb #c033
 class _Resumable:
-    "A fastai tracker that ignores epochs skipped on resume, and takes up its best value (and patience) from the checkpoint."
+    "A fastai tracker that ignores epochs skipped on resume and takes its best value (and patience) from the checkpoint."
     carried = None
     def before_fit(self):
         super().before_fit()
@@ -267,7 +287,7 @@ class _Resumable:
     def state(self) -> dict: return dict(best=float(self.best), wait=getattr(self, 'wait', 0))
 
 class BestModelSaver(_Resumable, SaveModelCallback):
-    "fastai's `SaveModelCallback`, resumable: the model it loads at the end is the best of the whole phase, crash or not."
+    "fastai's `SaveModelCallback`, resumable: the model it loads at the end is the best of the phase, crash or not."
 
 class EarlyStopper(_Resumable, EarlyStoppingCallback):
     "fastai's `EarlyStoppingCallback`, resumable."
@@ -285,7 +305,8 @@ class HistoryLogger(CSVLogger):
 # %% ../nbs/01_learner.ipynb #c034
 def training_cbs(monitor:str='accuracy', patience:int|None=None) -> list:
     "Save the best model by `monitor`, log epochs to `history.csv`, and stop after `patience` epochs without progress."
-    return [BestModelSaver(monitor=monitor, fname='best'), HistoryLogger(), *([EarlyStopper(monitor=monitor, patience=patience)] if patience else [])]
+    return [BestModelSaver(monitor=monitor, fname='best'), HistoryLogger(),
+            *([EarlyStopper(monitor=monitor, patience=patience)] if patience else [])]
 
 # %% ../nbs/01_learner.ipynb #c036
 def unfrozen_lr(suggested:float, frozen_lr:float|None, low:float=0.1) -> float:
@@ -294,7 +315,7 @@ def unfrozen_lr(suggested:float, frozen_lr:float|None, low:float=0.1) -> float:
 
 # %% ../nbs/01_learner.ipynb #c037c
 def size_schedule(first:int, last:int, n_epochs:int, step:int=32) -> list[int]:
-    "Image side for each of `n_epochs` epochs, rising linearly from `first` to `last` in multiples of `step` (the last epoch at `last`)."
+    "Image side for each of `n_epochs` epochs, rising linearly from `first` to `last` (reached) in multiples of `step`."
     if n_epochs <= 0: return []
     if n_epochs == 1 or first >= last: return [last] * n_epochs
     sizes = [first + (last - first) * i / (n_epochs - 1) for i in range(n_epochs)]
@@ -313,7 +334,9 @@ def batch_size_px(dl) -> int|None:
 def set_batch_size_px(dl, size:int):
     "Make `dl`'s resizing batch transforms (shared with its sibling loaders) produce `size` x `size` images."
     tfms = resizing_tfms(dl)
-    if not tfms: raise ValueError("Changing the image size needs batch augmentation (aug=True), whose random crop resizes the batches")
+    if not tfms:
+        raise ValueError("Changing the image size needs batch augmentation (aug=True), whose random crop resizes "
+                         "the batches")
     for t in tfms: t.size = (size, size)
 
 # %% ../nbs/01_learner.ipynb #c037e
@@ -328,28 +351,34 @@ class ProgressiveResize(Callback):
 # %% ../nbs/01_learner.ipynb #c038
 def _phase_record(learn, name, lr, n_epochs, start_epoch, found, sizes, seconds) -> dict:
     r = learn.recorder
-    return dict(phase=name, lr=lr, epochs=n_epochs, start_epoch=start_epoch, sizes=sizes, seconds=round(seconds, 1), lr_find=found,
-                losses=[float(x) for x in r.losses], metric_names=list(r.metric_names[1:-1]), values=[[float(v) for v in row] for row in r.values if row])
+    return dict(phase=name, lr=lr, epochs=n_epochs, start_epoch=start_epoch, sizes=sizes, seconds=round(seconds, 1),
+                lr_find=found,
+                losses=[float(x) for x in r.losses], metric_names=list(r.metric_names[1:-1]),
+                values=[[float(v) for v in row] for row in r.values if row])
 
 def _fit_phase(learn, name, n_epochs, lr, div, start_epoch, record, extra_cbs):
     "One-cycle training of one phase, checkpointed every epoch, data-parallel when launched so."
     lr_arg = lr if name == 'frozen' else slice(lr / div, lr)
     cbs = [EpochCheckpoint(name, lr, record), *distributed_cbs(), *extra_cbs]
-    learn.fit_one_cycle(n_epochs, lr_arg, start_epoch=start_epoch, cbs=cbs, reset_opt=start_epoch == 0 and num_distrib() > 1)
+    learn.fit_one_cycle(n_epochs, lr_arg, start_epoch=start_epoch, cbs=cbs,
+                        reset_opt=start_epoch == 0 and num_distrib() > 1)
 
-def phase_sizes(final:int|None, freeze_epochs:int, epochs:int, freeze_size:int|None=None, min_size:int|None=None) -> dict:
-    "The image side of every epoch of each phase: the frozen phase at `freeze_size` (capped at `final`), the unfrozen from `min_size` up to `final`."
+def phase_sizes(final:int|None, freeze_epochs:int, epochs:int, freeze_size:int|None=None,
+                min_size:int|None=None) -> dict:
+    "Image side of each epoch of each phase: frozen at `freeze_size` (<= `final`), unfrozen from `min_size` to `final`."
     if final is None:
-        if freeze_size or min_size: raise ValueError("Progressive resizing (freeze_size, min_size) needs batch augmentation (aug=True), whose random crop resizes the batches")
+        if freeze_size or min_size: raise ValueError("Progressive resizing (freeze_size, min_size) needs batch "
+                                                     "augmentation (aug=True), whose random crop resizes the batches")
         return dict(frozen=None, unfrozen=None)
-    return dict(frozen=[min(freeze_size or final, final)] * freeze_epochs, unfrozen=size_schedule(min(min_size or final, final), final, epochs))
+    return dict(frozen=[min(freeze_size or final, final)] * freeze_epochs,
+                unfrozen=size_schedule(min(min_size or final, final), final, epochs))
 
 # %% ../nbs/01_learner.ipynb #c039
 def fine_tune_with_lr_find(
     learn:Learner, # From `cars_learner`
     freeze_epochs:int=1, # Epochs with the pretrained body frozen (0 to skip)
     epochs:int=5, # Epochs with everything unfrozen
-    suggest:str|tuple='valley', # lr_find suggestion ('valley', 'slide', 'minimum', 'steep'), or one per phase: (frozen, unfrozen)
+    suggest:str|tuple='valley', # lr_find suggestion (valley, slide, minimum, steep), or a (frozen, unfrozen) pair
     div:float=10., # Unfrozen phase: the first layer group trains at lr/div, the last at lr
     lr_find_iters:int=100, # Mini-batches in each lr_find
     freeze_size:int|None=None, # Image side in the frozen phase (default: the loaders' size; never above it)
@@ -357,14 +386,16 @@ def fine_tune_with_lr_find(
     resume:bool=False, # Continue from `learn.path/checkpoint.json` when it exists
     cbs:list|None=None, # Extra callbacks for both phases
 ) -> dict:
-    "Frozen one-cycle at lr_find's rate, unfreeze, lr_find again, one-cycle with `slice(lr/div, lr)`; the record of it all."
+    "Frozen one-cycle at lr_find's rate, unfreeze, lr_find again, one-cycle at `slice(lr/div, lr)`; the record."
     state = read_checkpoint(learn) if resume else None
     record = state['record'] if state else dict(arch=getattr(learn, 'arch_name', None), div=div, phases=[])
     suggests = (suggest, suggest) if isinstance(suggest, str) else tuple(suggest)
     final = batch_size_px(learn.dls.train)
     plan = phase_sizes(final, freeze_epochs, epochs, freeze_size, min_size)
     for i, (name, n_epochs) in enumerate((('frozen', freeze_epochs), ('unfrozen', epochs))):
-        if n_epochs == 0 or (state and (['frozen', 'unfrozen'].index(state['phase']) > i or (state['phase'] == name and state['epoch'] + 1 >= n_epochs))): continue
+        if n_epochs == 0 or (state and (['frozen', 'unfrozen'].index(state['phase']) > i
+                                        or (state['phase'] == name and state['epoch'] + 1 >= n_epochs))):
+            continue
         learn.freeze() if name == 'frozen' else learn.unfreeze()
         sizes, resuming, start_time = plan[name], state is not None and state['phase'] == name, time.time()
         if sizes: set_batch_size_px(learn.dls.train, sizes[0])  # lr_find sees the images the phase starts with
@@ -373,16 +404,20 @@ def fine_tune_with_lr_find(
         frozen_lr = next((p['lr'] for p in record['phases'] if p['phase'] == 'frozen'), None)
         lr = state['lr'] if resuming else found['lr'] if name == 'frozen' else unfrozen_lr(found['lr'], frozen_lr)
         start = state['epoch'] + 1 if resuming else 0
-        for cb in L(cbs).filter(lambda cb: isinstance(cb, _Resumable)): cb.carried = state.get('trackers', {}).get(type(cb).__name__) if resuming else None
-        _fit_phase(learn, name, n_epochs, lr, div, start, record, [*([ProgressiveResize(sizes, final)] if sizes else []), *L(cbs)])
-        record['phases'] = [p for p in record['phases'] if p['phase'] != name] + [_phase_record(learn, name, lr, n_epochs, start, found, sizes, time.time() - start_time)]
+        for cb in L(cbs).filter(lambda cb: isinstance(cb, _Resumable)):
+            cb.carried = state.get('trackers', {}).get(type(cb).__name__) if resuming else None
+        _fit_phase(learn, name, n_epochs, lr, div, start, record,
+                   [*([ProgressiveResize(sizes, final)] if sizes else []), *L(cbs)])
+        record['phases'] = [p for p in record['phases']
+                            if p['phase'] != name] + [_phase_record(learn, name, lr, n_epochs, start, found, sizes,
+                                                                    time.time() - start_time)]
         write_checkpoint(learn, name, n_epochs - 1, lr, record)
     learn.training_record = record
     return record
 
 # %% ../nbs/01_learner.ipynb #c044
 def plot_training(record:dict, figsize=(12, 3.5)):
-    "The lr_find curve of each phase, with the learning rate chosen, and the losses of the whole run; returns the figure."
+    "The lr_find curve of each phase, with the rate chosen, and the losses of the whole run; returns the figure."
     phases = record['phases']
     fig, axs = plt.subplots(1, len(phases) + 1, figsize=figsize)
     for ax, p in zip(axs, phases):
@@ -392,9 +427,11 @@ def plot_training(record:dict, figsize=(12, 3.5)):
             ax.set(xscale='log', xlabel='learning rate', ylabel='loss', title=f"lr_find, {p['phase']}"); ax.legend()
     ax, start = axs[-1], 0
     for p in phases:
-        ax.plot(np.arange(start, start + len(p['losses'])), p['losses'], color='C0', alpha=0.6, label='train' if start == 0 else None)
+        ax.plot(np.arange(start, start + len(p['losses'])), p['losses'], color='C0', alpha=0.6,
+                label='train' if start == 0 else None)
         per_epoch = len(p['losses']) / max(len(p['values']), 1)
-        ax.plot(start + per_epoch * np.arange(1, len(p['values']) + 1), [v[1] for v in p['values']], 'o-', color='C1', label='valid' if start == 0 else None)
+        ax.plot(start + per_epoch * np.arange(1, len(p['values']) + 1), [v[1] for v in p['values']], 'o-', color='C1',
+                label='valid' if start == 0 else None)
         start += len(p['losses'])
     ax.set(xlabel='batches', ylabel='loss', title='losses'); ax.legend()
     fig.tight_layout()
@@ -404,9 +441,10 @@ def plot_training(record:dict, figsize=(12, 3.5)):
 def hardware_recipe(cuda:bool|None=None) -> tuple[str, str]:
     "The recipe that fits this machine, and why: `default` on a CUDA GPU, `cpu` otherwise."
     cuda = torch.cuda.is_available() if cuda is None else cuda
-    if cuda: return 'default', f"a CUDA GPU was found{f' ({torch.cuda.get_device_name(0)})' if torch.cuda.is_available() else ''}"
-    r = RECIPES['cpu']
-    return 'cpu', f"no CUDA GPU was found; {os.cpu_count()} CPU cores: {r.arch} with progressive resizing from {r.min_size} to {r.size} px"
+    if cuda:
+        name = f" ({torch.cuda.get_device_name(0)})" if torch.cuda.is_available() else ''
+        return 'default', f"a CUDA GPU was found{name}"
+    return 'cpu', f"no CUDA GPU was found; {os.cpu_count()} CPU cores"
 
 # %% ../nbs/01_learner.ipynb #c048d
 def _endless(dl):
@@ -414,10 +452,12 @@ def _endless(dl):
     while True:
         empty = True
         for b in dl: empty = False; yield b
-        if empty: raise ValueError(f"No batch to time: the loader holds {len(dl.dataset)} images, fewer than its batch size {dl.bs}")
+        if empty:
+            raise ValueError(f"No batch to time: the loader holds {len(dl.dataset)} images, fewer than its batch "
+                             f"size {dl.bs}")
 
 def images_per_second(learn:Learner, size:int|None, n:int=3, train:bool=True) -> float:
-    "Images per second of training steps (forward and backward) or of validation, at `size` px, timed on `n` real mini-batches after one warm-up."
+    "Images per second of training steps (or of validation) at `size` px, on `n` real mini-batches after a warm-up."
     dl, before = (learn.dls.train if train else learn.dls.valid), batch_size_px(learn.dls.train)
     if size: set_batch_size_px(learn.dls.train, size)
     state, model = copy.deepcopy(learn.model.state_dict()), learn.model
@@ -442,7 +482,7 @@ def images_per_second(learn:Learner, size:int|None, n:int=3, train:bool=True) ->
 
 # %% ../nbs/01_learner.ipynb #c048e
 def epoch_overhead(learn:Learner, loader_start:float=1.) -> float:
-    "Seconds each epoch spends outside its batches: writing the checkpoint and the best model (timed here), and starting the loaders."
+    "Seconds each epoch spends outside its batches: writing checkpoint and best model (timed), starting loaders."
     start = time.perf_counter()
     f = learn.save('_budget_probe', with_opt=False)
     seconds = time.perf_counter() - start
@@ -458,7 +498,7 @@ def plan_epochs(
     max_epochs:int=100, # Never plan more unfrozen epochs than this
     reserve:float=0.1, # Share of the budget kept for what is not timed (building the learner, export)
 ) -> dict:
-    "The (frozen, unfrozen) epochs that fit in `minutes`, from speeds measured on real batches at every size the run will use."
+    "The (frozen, unfrozen) epochs that fit in `minutes`, from speeds measured on real batches at each size used."
     final = batch_size_px(learn.dls.train)
     n_train, n_valid, bs = len(learn.dls.train.dataset), len(learn.dls.valid.dataset), learn.dls.train.bs
     learn.freeze()
@@ -470,26 +510,31 @@ def plan_epochs(
     overhead = epoch_overhead(learn)
     def seconds(fe, e):
         sizes = phase_sizes(final, fe, e, freeze_size, min_size)['unfrozen'] or [None] * e
-        t = fe * n_train / frozen_speed + sum(n_train / speed[s] for s in sizes) + (fe + e + 1) * (n_valid / valid_speed + overhead)
+        t = fe * n_train / frozen_speed + sum(n_train / speed[s]
+                                              for s in sizes) + (fe + e + 1) * (n_valid / valid_speed + overhead)
         return t + (fe > 0) * lr_find_iters * bs / frozen_speed + lr_find_iters * bs / speed[sizes[0]]
     budget = minutes * 60 * (1 - reserve)
     for fe in (freeze_epochs, 0):
         fits = [e for e in range(1, max_epochs + 1) if seconds(fe, e) <= budget]
         if fits: break
-    if not fits: raise ValueError(f"Even one epoch needs about {seconds(0, 1) / 60:.1f} minutes here; raise --budget, or lower --size or --bs")
+    if not fits: raise ValueError(f"Even one epoch needs about {seconds(0, 1) / 60:.1f} minutes here; raise --budget, "
+                                  "or lower --size or --bs")
     e = fits[-1]
     return dict(freeze_epochs=fe, epochs=e, minutes=minutes, estimate_minutes=round(seconds(fe, e) / 60, 1),
-                images_per_second={str(k): round(v, 1) for k, v in speed.items()}, frozen_images_per_second=round(frozen_speed, 1),
+                images_per_second={str(k): round(v, 1) for k, v in speed.items()},
+                frozen_images_per_second=round(frozen_speed, 1),
                 valid_images_per_second=round(valid_speed, 1), epoch_overhead_seconds=round(overhead, 2))
 
 # %% ../nbs/01_learner.ipynb #c048j
 def budget_plan(learn:Learner, r:Recipe, minutes:float, resume:bool=False, say=None, max_epochs:int=100) -> dict:
-    "The epochs of `r` that fit in `minutes` (`plan_epochs`), kept in `budget.json` so that `--resume` continues the same plan."
+    "The epochs of `r` that fit in `minutes` (`plan_epochs`), kept in `budget.json` so that `--resume` keeps the plan."
     f = Path(learn.path)/'budget.json'
     if resume and f.exists(): return json.loads(f.read_text())
     plan = plan_epochs(learn, minutes, r.freeze_epochs, r.freeze_size, r.min_size, r.lr_find_iters, max_epochs)
     Path(learn.path).mkdir(parents=True, exist_ok=True); f.write_text(json.dumps(plan, indent=1))
-    if say: say(f"Budget {minutes:g} min: measured {plan['images_per_second']} training images/s by size, so {plan['freeze_epochs']} frozen + "
+    if say:
+        say(f"Budget {minutes:g} min: measured {plan['images_per_second']} training images/s by size, so "
+            f"{plan['freeze_epochs']} frozen + "
                 f"{plan['epochs']} unfrozen epochs, expected to take {plan['estimate_minutes']:g} min")
     return plan
 
@@ -506,10 +551,12 @@ def fit_recipe(
     max_epochs:int|None=None, # With `budget`: at most this many unfrozen epochs
 ) -> tuple:
     "Build the DataLoaders and learner the recipe `r` describes, train them; return (learner, record)."
-    load = dict(valid_pct=valid_pct, seed=seed, bs=r.bs, crop=r.crop, aug=r.aug, num_workers=num_workers, item_size=r.item_size,
+    load = dict(valid_pct=valid_pct, seed=seed, bs=r.bs, crop=r.crop, aug=r.aug, num_workers=num_workers,
+                item_size=r.item_size,
                 min_scale=r.min_scale, min_zoom=r.min_zoom, valid_pad=r.valid_pad)
     dls = cars_dataloaders(df, size=r.size, **load)
-    learn = cars_learner(dls, r.arch, pretrained=r.pretrained, weights=weights, label_smoothing=r.label_smoothing, mixup=r.mixup,
+    learn = cars_learner(dls, r.arch, pretrained=r.pretrained, weights=weights, label_smoothing=r.label_smoothing,
+                         mixup=r.mixup,
                          seed=seed, path=path)
     plan = budget_plan(learn, r, budget, resume, say, max_epochs or 100) if budget else None
     if plan: r = replace(r, freeze_epochs=plan['freeze_epochs'], epochs=plan['epochs'])
@@ -525,6 +572,8 @@ def compare_configs(df:pd.DataFrame, base:str, names:list, weights=None, seed:in
         r, start = comparison_recipe(recipe(base, **overrides), name), time.time()
         learn, _ = fit_recipe(df, r, weights, seed, num_workers=0, path=Path(tempfile.mkdtemp()))
         m = evaluate(learn, learn.dls.test_df)['metrics']
-        rows.append(dict(config=name, size=r.size, freeze_size=r.freeze_size or r.size, epochs=f"{r.freeze_epochs}+{r.epochs}", aug=r.aug,
-                         top1=m['top1'], top5=m['top5'], make_accuracy=m['make_accuracy'], macro_f1=m['macro_f1'], seconds=round(time.time() - start)))
+        rows.append(dict(config=name, size=r.size, freeze_size=r.freeze_size or r.size,
+                         epochs=f"{r.freeze_epochs}+{r.epochs}", aug=r.aug,
+                         top1=m['top1'], top5=m['top5'], make_accuracy=m['make_accuracy'], macro_f1=m['macro_f1'],
+                         seconds=round(time.time() - start)))
     return pd.DataFrame(rows)

@@ -27,11 +27,13 @@ class ConcatPool(nn.Module):
 
 def head_layers(n_in:int, n_out:int, p:float, relu:bool) -> list:
     "Batch norm, dropout, linear (and ReLU): the layers of fastai's `LinBnDrop`."
-    return [nn.BatchNorm1d(n_in), nn.Dropout(p), nn.Linear(n_in, n_out, bias=False), *([nn.ReLU(inplace=True)] if relu else [])]
+    return [nn.BatchNorm1d(n_in), nn.Dropout(p), nn.Linear(n_in, n_out, bias=False),
+            *([nn.ReLU(inplace=True)] if relu else [])]
 
 def build_head(n_in:int, n_out:int, hidden:int=512, ps:float=0.5, pool:bool=True) -> nn.Sequential:
     "fastai's default head: (pool, flatten,) `n_in` -> `hidden` -> `n_out`."
-    return nn.Sequential(*([ConcatPool(), nn.Flatten()] if pool else []), *head_layers(n_in, hidden, ps / 2, True), *head_layers(hidden, n_out, ps, False))
+    return nn.Sequential(*([ConcatPool(), nn.Flatten()] if pool else []), *head_layers(n_in, hidden, ps / 2, True),
+                         *head_layers(hidden, n_out, ps, False))
 
 # %% ../nbs/03a_network.ipynb #c007
 class TimmFeatures(nn.Module):
@@ -53,12 +55,16 @@ def build_body(cfg:ClassifierConfig) -> nn.Module:
 # %% ../nbs/03a_network.ipynb #c008
 def build_network(cfg:ClassifierConfig, state:dict) -> nn.Module:
     "The network of `cfg` with the tensors of `state` loaded strictly, in eval mode."
-    linear = sorted((int(k.split('.')[1]), v.shape) for k, v in state.items() if k.startswith('1.') and k.endswith('.weight') and v.ndim == 2)
+    linear = sorted((int(k.split('.')[1]), v.shape) for k, v in state.items() if k.startswith('1.')
+                    and k.endswith('.weight') and v.ndim == 2)
     (hidden, n_in), (n_out, _) = linear[0][1], linear[-1][1]
-    if n_out != len(cfg.classes): raise ValueError(f"The weights have {n_out} outputs but config.json lists {len(cfg.classes)} classes")
+    if n_out != len(cfg.classes):
+        raise ValueError(f"The weights have {n_out} outputs but config.json lists {len(cfg.classes)} classes")
     net = nn.Sequential(build_body(cfg), build_head(n_in, n_out, hidden, pool=cfg.pool))
     try: net.load_state_dict(state, strict=True)
-    except RuntimeError as e: raise ValueError(f"The weights do not fit a {cfg.arch} with {len(cfg.classes)} classes: {str(e)[:300]}") from None
+    except RuntimeError as e:
+        raise ValueError(f"The weights do not fit a {cfg.arch} with {len(cfg.classes)} classes: "
+                         f"{str(e)[:300]}") from None
     return net.eval()
 
 def load_network(model_dir:str|Path) -> nn.Module:

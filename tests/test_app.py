@@ -20,7 +20,8 @@ def wait_for(url:str, proc:subprocess.Popen, timeout:float=180) -> float:
     "Seconds until `url` answers; fails with the server's output if it dies or stays silent."
     start = time.perf_counter()
     while time.perf_counter() - start < timeout:
-        if proc.poll() is not None: raise AssertionError(f"the server exited with {proc.returncode}:\n{proc.stdout.read()[-3000:]}")
+        if proc.poll() is not None: raise AssertionError("the server exited with "
+                                                         f"{proc.returncode}:\n{proc.stdout.read()[-3000:]}")
         try:
             urllib.request.urlopen(url, timeout=2); return time.perf_counter() - start
         except OSError: time.sleep(0.3)
@@ -92,7 +93,8 @@ def test_page_in_a_browser(model, demo_server, tmp_path):
         page.locator('#verdict').get_by_text(expected).first.wait_for(timeout=60_000)
         browser.close()
     from gradio_client import Client, handle_file
-    assert Client(demo_server, verbose=False).predict(handle_file(str(photo)), False, api_name='/predict')[1]['label'] == expected
+    assert Client(demo_server, verbose=False).predict(handle_file(str(photo)), False,
+                                                      api_name='/predict')[1]['label'] == expected
 
 def test_space_starts_in_a_fresh_venv(model, tmp_path):
     "The Space folder installs from its own requirements.txt (no torch, no fastai) and serves with `python app.py`."
@@ -104,21 +106,26 @@ def test_space_starts_in_a_fresh_venv(model, tmp_path):
     env_dir = tmp_path/'venv'
     venv.EnvBuilder(with_pip=True).create(env_dir)
     py = env_dir/'bin'/'python'
-    pip = subprocess.run([str(py), '-m', 'pip', 'install', '-q', '-r', str(space/'requirements.txt')], capture_output=True, text=True)
+    pip = subprocess.run([str(py), '-m', 'pip', 'install', '-q', '-r', str(space/'requirements.txt')],
+                         capture_output=True, text=True)
     assert pip.returncode == 0, pip.stderr[-3000:]
-    installed = subprocess.run([str(py), '-m', 'pip', 'list', '--format', 'json'], capture_output=True, text=True, check=True).stdout
+    installed = subprocess.run([str(py), '-m', 'pip', 'list', '--format', 'json'], capture_output=True, text=True,
+                               check=True).stdout
     assert not {p['name'].lower() for p in json.loads(installed)} & {'torch', 'fastai', 'timm', 'car-classifier'}
     port = free_port()
     env = {k: v for k, v in os.environ.items() if k not in ('PYTHONPATH', 'VIRTUAL_ENV')}
     proc = subprocess.Popen([str(py), 'app.py'], cwd=space, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            env={**env, 'GRADIO_SERVER_PORT': str(port), 'GRADIO_SERVER_NAME': '127.0.0.1', 'GRADIO_ANALYTICS_ENABLED': 'False'})
+                            env={**env, 'GRADIO_SERVER_PORT': str(port), 'GRADIO_SERVER_NAME': '127.0.0.1',
+                                 'GRADIO_ANALYTICS_ENABLED': 'False'})
     try:
         wait_for(f'http://127.0.0.1:{port}/', proc)
         photo = sorted((model/'examples').iterdir())[0]
-        md, top, cam = Client(f'http://127.0.0.1:{port}/', verbose=False).predict(handle_file(str(photo)), True, api_name='/predict')
+        md, top, cam = Client(f'http://127.0.0.1:{port}/', verbose=False).predict(handle_file(str(photo)), True,
+                                                                                  api_name='/predict')
         expected = CarClassifier.from_pretrained(model).predict(photo)
         assert top['label'] == guess_name(expected.top)
-        assert [round(c['confidence'], 5) for c in top['confidences']] == [round(g.probability, 5) for g in expected.guesses]
+        assert [round(c['confidence'], 5) for c in top['confidences']] == [round(g.probability, 5)
+                                                                           for g in expected.guesses]
         assert cam is not None and Path(cam).exists()
     finally:
         proc.terminate(); proc.wait(30)

@@ -20,7 +20,8 @@ print(json.dumps(dict(status=status, heavy=sorted({{m.split('.')[0] for m in sys
     assert run.returncode == 0, run.stderr[-3000:]
     return json.loads(run.stdout.splitlines()[-1])
 
-@pytest.mark.parametrize('args', [['--help'], ['predict', '{photo}'], ['demo', '--help'], ['space', '--out', '{tmp}/space'], ['push', '--help']])
+@pytest.mark.parametrize('args', [['--help'], ['predict', '{photo}'], ['demo', '--help'],
+                                  ['space', '--out', '{tmp}/space'], ['push', '--help']])
 def test_serving_commands_import_no_training_stack(tmp_path, args):
     "predict, demo, space and push, and --help, import neither PyTorch nor fastai (checked in the environment that has both)."
     photo = sorted((ROOT/'car_classifier/model/examples').iterdir())[0]
@@ -32,7 +33,8 @@ def test_plain_install_serves_without_torch(tmp_path):
     "A fresh venv with `pip install .` and no extras: predict answers with the shipped model, torch is absent, training says what to install."
     venv = tmp_path/'venv'
     subprocess.run([sys.executable, '-m', 'venv', str(venv)], check=True)
-    pip = subprocess.run([str(venv/'bin/pip'), 'install', '-q', str(ROOT)], capture_output=True, text=True, env={**os.environ, 'PIP_NO_INPUT': '1'})
+    pip = subprocess.run([str(venv/'bin/pip'), 'install', '-q', str(ROOT)], capture_output=True, text=True,
+                         env={**os.environ, 'PIP_NO_INPUT': '1'})
     assert pip.returncode == 0, pip.stderr[-3000:]
     assert subprocess.run([str(venv/'bin/python'), '-c', 'import torch'], capture_output=True).returncode != 0
     assert subprocess.run([str(venv/'bin/python'), '-c', 'import fastai'], capture_output=True).returncode != 0
@@ -42,16 +44,20 @@ def test_plain_install_serves_without_torch(tmp_path):
     assert run.returncode == 0, run.stderr[-3000:]
     row = json.loads(run.stdout)
     assert row['path'] == str(photo) and len(row['guesses']) == 5 and row['error'] is None
-    assert row['guesses'][0]['label'].replace('/', '-') == photo.stem.split('_', 1)[1]  # the shipped example is recognised
+    expected = photo.stem.split('_', 1)[1]
+    assert row['guesses'][0]['label'].replace('/', '-') == expected  # the shipped example is recognised
     run = subprocess.run([cli, 'space', '--out', str(tmp_path/'space')], capture_output=True, text=True, cwd=tmp_path)
     assert run.returncode == 0 and (tmp_path/'space/app.py').exists(), run.stderr[-3000:]
-    run = subprocess.run([cli, 'train', '--sample', '--out', str(tmp_path/'run')], capture_output=True, text=True, cwd=tmp_path)
-    assert run.returncode == 2 and run.stderr.strip().endswith('pip install "car-classifier[train]"') and len(run.stderr.strip().splitlines()) == 1, run.stderr
+    run = subprocess.run([cli, 'train', '--sample', '--out', str(tmp_path/'run')], capture_output=True, text=True,
+                         cwd=tmp_path)
+    said = run.stderr.strip()
+    assert run.returncode == 2 and said.endswith('pip install "car-classifier[train]"') and len(said.splitlines()) == 1, said
 
 def _imports(path:Path) -> set:
     "Top-level names of the modules `path` imports (Python file or notebook code)."
     text = path.read_text()
-    if path.suffix == '.ipynb': text = '\n'.join(''.join(c['source']) for c in json.loads(text)['cells'] if c['cell_type'] == 'code')
+    if path.suffix == '.ipynb': text = '\n'.join(''.join(c['source']) for c in json.loads(text)['cells']
+                                                 if c['cell_type'] == 'code')
     return {m.group(1) for m in re.finditer(r'^\s*(?:from|import)\s+([A-Za-z_]\w*)', text, re.M)}
 
 def test_every_imported_package_is_declared():
@@ -66,7 +72,8 @@ def test_every_imported_package_is_declared():
         assert found <= core | train, (module, found - core - train)
     for module in ('core', 'inference', 'app'):
         text = (ROOT/f'car_classifier/{module}.py').read_text()
-        top = {module_to_dist.get(m, m).lower() for m in re.findall(r'^(?:from|import)\s+([A-Za-z_]\w*)', text, re.M)} - stdlib
+        top = {module_to_dist.get(m, m).lower()
+               for m in re.findall(r'^(?:from|import)\s+([A-Za-z_]\w*)', text, re.M)} - stdlib
         assert top <= core, (module, top - core)
     for path in sorted((ROOT/'car_classifier').glob('*.py')):
         found = {module_to_dist.get(m, m).lower() for m in _imports(path)} - stdlib

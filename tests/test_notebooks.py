@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-NOTEBOOKS = sorted(p for p in (ROOT/'nbs').rglob('*.ipynb') if not any(part.startswith(('.', '_')) for part in p.relative_to(ROOT).parts))
+NOTEBOOKS = sorted(p for p in (ROOT/'nbs').rglob('*.ipynb')
+                   if not any(part.startswith(('.', '_')) for part in p.relative_to(ROOT).parts))
 
 @pytest.mark.parametrize('notebook', NOTEBOOKS, ids=lambda p: str(p.relative_to(ROOT/'nbs')))
 def test_notebook(notebook):

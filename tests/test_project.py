@@ -4,14 +4,17 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 
-def _cells(nb, kind): return [''.join(c['source']).strip() for c in json.loads(nb.read_text())['cells'] if c['cell_type'] == kind]
+def _cells(nb, kind): return [''.join(c['source']).strip() for c in json.loads(nb.read_text())['cells']
+                              if c['cell_type'] == kind]
 
 def test_readme_in_step_with_index():
     "README.md is made from nbs/index.ipynb by `nbdev-readme` (Quarto); every cell of the notebook must appear in it."
     readme, nb = (ROOT/'README.md').read_text(), ROOT/'nbs/index.ipynb'
-    shown = [c for c in _cells(nb, 'code') if not c.startswith('#| hide')]  # hidden cells (set-up, checks) stay out of the README
+    shown = [c for c in _cells(nb, 'code')
+             if not c.startswith('#| hide')]  # hidden cells (set-up, checks) stay out of the README
     for cell in _cells(nb, 'markdown')[1:] + shown:
-        for para in cell.split('\n\n'): assert para.strip() in readme, f"README.md is out of step with nbs/index.ipynb; missing:\n{para}"
+        for para in cell.split('\n\n'):
+            assert para.strip() in readme, f"README.md is out of step with nbs/index.ipynb; missing:\n{para}"
 
 def test_nbdev3_config():
     cfg = tomllib.loads((ROOT/'pyproject.toml').read_text())
@@ -26,3 +29,15 @@ def test_console_script_runs():
     run = subprocess.run([str(exe), 'data', '/no/such/folder'], capture_output=True, text=True)
     assert run.returncode == 2 and run.stdout == ''
     assert run.stderr.startswith('error: /no/such/folder does not exist') and 'Traceback' not in run.stderr
+
+def _outputs(nb): return [o for c in json.loads(nb.read_text())['cells'] if c['cell_type'] == 'code' for o in c.get('outputs', [])]
+
+def _shows(o, kind): return kind in o.get('data', {}) if '/' in kind else kind in ''.join(o.get('text', ''))
+
+def test_every_notebook_shows_its_results():
+    "Every page of the docs keeps the outputs of its examples (nbdev-clean keeps them); the pages the issue names show theirs."
+    notebooks = [p for p in (ROOT/'nbs').rglob('*.ipynb') if not any(part.startswith(('.', '_')) for part in p.parts)]
+    assert all(_outputs(nb) for nb in notebooks), [nb.name for nb in notebooks if not _outputs(nb)]
+    shown = {'01_learner': 'image/png', '03_inference': 'image/png', '04_app': 'image/jpeg', '05_cli': 'usage: car-classifier'}
+    for name, kind in shown.items():  # lr_find and training plots, a Grad-CAM, the page's screenshot, --help
+        assert any(_shows(o, kind) for o in _outputs(ROOT/f'nbs/{name}.ipynb')), f"{name}.ipynb shows no {kind}"

@@ -25,7 +25,8 @@ print(json.dumps(dict(model_dir=str(clf.model_dir), backend=clf.backend, int8=cl
     assert run.returncode == 0, run.stderr[-3000:]
     out = json.loads(run.stdout.splitlines()[-1])
     assert Path(out['model_dir']).resolve() == MODEL.resolve()
-    assert (out['backend'], out['int8'], out['n_classes'], out['heavy']) == ('onnx', True, 196, [])  # 8 bits: within half a point of float32
+    served = (out['backend'], out['int8'], out['n_classes'], out['heavy'])
+    assert served == ('onnx', True, 196, []), served  # 8 bits: within half a point of float32
     assert out['cam'] == [224, 224]
     assert 4 <= len(out['truth']) <= 6
     assert all(t in top5 for t, top5 in zip(out['truth'], out['top5'])), list(zip(out['truth'], out['top5']))
@@ -36,7 +37,8 @@ def test_shipped_model_fits_the_wheel():
     "What ships (network, config, head, examples, record, card) stays under the 25 MB the wheel allows it."
     total = sum(f.stat().st_size for f in MODEL.rglob('*') if f.is_file())
     assert total <= 25 * 2**20, f"{total / 2**20:.1f} MB"
-    assert {'config.json', 'model.int8.onnx', 'head.safetensors', 'README.md', 'metrics.json', 'record.json', 'history.csv', 'training.png'} <= {f.name for f in MODEL.iterdir()}
+    assert {'config.json', 'model.int8.onnx', 'head.safetensors', 'README.md', 'metrics.json', 'record.json',
+            'history.csv', 'training.png'} <= {f.name for f in MODEL.iterdir()}
     assert not list(MODEL.glob('*.pkl')) and not (MODEL/'model.safetensors').exists()
 
 def test_model_card_parses_with_huggingface_hub():
@@ -48,14 +50,16 @@ def test_model_card_parses_with_huggingface_hub():
     assert (data.library_name, data.license, data.datasets) == ('onnx', 'apache-2.0', ['stanford_cars'])
     assert 'image-classification' in data.tags
     results = {r.metric_name: r.metric_value for r in data.eval_results}
-    assert results['top-1 accuracy'] == round(metrics['top1'], 4) and results['top-5 accuracy (TTA)'] == round(metrics['top5_tta'], 4)
+    assert results['top-1 accuracy'] == round(metrics['top1'], 4)
+    assert results['top-5 accuracy (TTA)'] == round(metrics['top5_tta'], 4)
     assert f"{metrics['top1']:.1%}" in card.text
 
 def test_cli_predicts_with_the_shipped_model(tmp_path):
     "`car-classifier predict` with no --model answers from the shipped model."
     example = sorted((MODEL/'examples').iterdir())[0]
     exe = Path(sys.executable).parent/'car-classifier'
-    run = subprocess.run([str(exe), 'predict', str(example), '--json', '-k', '3'], capture_output=True, text=True, cwd=tmp_path)
+    run = subprocess.run([str(exe), 'predict', str(example), '--json', '-k', '3'], capture_output=True, text=True,
+                         cwd=tmp_path)
     assert run.returncode == 0, run.stderr[-2000:]
     answer = json.loads(run.stdout.splitlines()[-1])
     assert answer['path'] == str(example) and len(answer['guesses']) == 3 and answer['error'] is None

@@ -12,7 +12,8 @@ _bar = re.compile(r'█|\|[-█]+\|')
 
 def tidy(text:str) -> str:
     lines = [l.split('\r')[-1].rstrip() for l in text.split('\n')]
-    return '\n'.join(l for l in lines if l.strip() and not _bar.search(l) and not re.fullmatch(r'\s*Epoch \d+/\d+ :\s*', l)) + '\n'
+    return '\n'.join(l for l in lines if l.strip() and not _bar.search(l)
+                     and not re.fullmatch(r'\s*Epoch \d+/\d+ :\s*', l)) + '\n'
 
 def main(paths):
     for p in map(Path, paths):
