@@ -138,8 +138,9 @@ def space_readme(title:str, model:str, n_classes:int=196, hub_model:str|None=Non
     body = f"""
 # {title}
 
-Recognises the make, model and year of a car in a photo ({n_classes} Stanford Cars classes). Model: `{model}`, served by ONNX Runtime;
-made with [car_classifier](https://github.com/car-classifier/car_classifier) {car_classifier.__version__}. API: `/predict`
+Recognises the make, model and year of a car in a photo ({n_classes} Stanford Cars classes).
+Model: `{model}`, served by ONNX Runtime; made with [car_classifier](https://github.com/car-classifier/car_classifier)
+{car_classifier.__version__}. API: `/predict`
 (`gradio_client.Client(URL).predict(handle_file('car.jpg'), False, api_name='/predict')`).
 
 Run it locally: `pip install -r requirements.txt && python app.py`.
@@ -147,7 +148,7 @@ Run it locally: `pip install -r requirements.txt && python app.py`.
     return str(SpaceCard.from_template(data, template_str='---\n{{ card_data }}\n---\n' + body))
 
 # %% ../nbs/04_app.ipynb #c031
-SPACE_APP = '''"""Hugging Face Space: which car is this? Built by car_classifier's `write_space`; run `python app.py`."""
+SPACE_APP = '''"""Hugging Face Space: which car is this? Built by car_classifier's `write_space`."""
 from pathlib import Path
 from car_classifier.app import build_demo, launch_demo
 from car_classifier.inference import CarClassifier

@@ -142,8 +142,8 @@ def save_examples(df, dest:Path, n:int=6) -> list:
 def train_command(args) -> int:
     "Train on `args.data` with the recipe and the options given, and write the model and its record into `args.out`."
     from fastai.torch_core import num_distrib, rank_distrib
-    from car_classifier.learner import (fit_recipe, hardware_recipe, plot_training, setup_distributed, teardown_distributed,
-                                        training_cbs)
+    from car_classifier.learner import fit_recipe, hardware_recipe, plot_training, training_cbs
+    from car_classifier.learner import setup_distributed, teardown_distributed
     from car_classifier.export import save_classifier
     setup_distributed()
     started, say = time.time(), (lambda s: print(s, file=sys.stderr,
@@ -463,8 +463,10 @@ def model_card(cfg:ClassifierConfig, metrics:dict, record:dict|None=None, comman
     body = f"""
 # car_classifier: {cfg.arch}, {len(cfg.classes)} Stanford Cars classes
 
-Recognises the make, model and year of a car in a photo: {len(cfg.classes)} classes of [Stanford Cars](https://ai.stanford.edu/~jkrause/cars/car_dataset.html).
-Trained by [car_classifier](https://github.com/car-classifier/car_classifier) {cfg.car_classifier_version} on 2 CPU cores in {minutes}, from ImageNet weights.
+Recognises the make, model and year of a car in a photo: {len(cfg.classes)} classes of
+[Stanford Cars](https://ai.stanford.edu/~jkrause/cars/car_dataset.html).
+Trained by [car_classifier](https://github.com/car-classifier/car_classifier) {cfg.car_classifier_version}
+on 2 CPU cores in {minutes}, from ImageNet weights.
 
 ## Official test split ({metrics.get('n_images', '?')} images){', served in 8 bits' if cfg.int8 else ''}
 
@@ -482,13 +484,15 @@ clf = CarClassifier.from_pretrained()   # the model shipped with the package; or
 print(clf.predict('car.jpg'))
 ```
 
-Files: `{'model.int8.onnx` (the network in 8 bits' if cfg.int8 else 'model.onnx` (the network'}, for ONNX Runtime: no PyTorch needed), `config.json` (classes, preprocessing), `head.safetensors` (the head's weights, for Grad-CAM).
+Files: `{'model.int8.onnx` (the network in 8 bits' if cfg.int8 else 'model.onnx` (the network'}, for ONNX Runtime:
+no PyTorch needed), `config.json` (classes, preprocessing), `head.safetensors` (the head's weights, for Grad-CAM).
 Reproduce: `{command}`.
 
 ## Limits
 
-Trained on Stanford Cars crops (cars of 2012 and before, mostly US models), for research and evaluation: the dataset's terms apply. Whole-scene photos,
-unusual angles and cars outside the 196 classes get lower or wrong answers.
+Trained on Stanford Cars crops (cars of 2012 and before, mostly US models), for research and evaluation:
+the dataset's terms apply. Whole-scene photos, unusual angles and cars outside the 196 classes get lower or wrong
+answers.
 """
     return ModelCard.from_template(data, template_str='---\n{{ card_data }}\n---\n' + body)
 
@@ -506,7 +510,7 @@ def write_head(weights:Path, dest:Path) -> Path:
 
 def package_model(model:str|Path, report:str|Path, dest:str|Path, int8:bool=False, command:str='',
                   notes:str='') -> Path:
-    "Copy what serving needs from a trained `model` and its `evaluate` `report` into `dest` (emptied), with a model card."
+    "Copy what serving needs from a trained `model` and its `evaluate` `report` into `dest` (emptied), with a card."
     model, report, dest = Path(model), Path(report), Path(dest)
     if not (report/'metrics.json').exists(): raise FileNotFoundError(f"{report/'metrics.json'} not found: run "
                                                                      f"`car-classifier evaluate --model {model} --tta "

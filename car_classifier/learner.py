@@ -247,7 +247,7 @@ def set_rng_state(learn:Learner, s:dict):
     if s['loader'] and getattr(learn.dls.train, 'rng', None): learn.dls.train.rng.setstate(as_state(s['loader']))
 
 def write_checkpoint(learn:Learner, phase:str, epoch:int, lr:float, record:dict):
-    "Save model and optimiser (`models/last.pth`), each rank's random state, and phase, epoch, rate in `checkpoint.json`."
+    "Save model and optimiser (`models/last.pth`), each rank's random state, and the epoch in `checkpoint.json`."
     learn.save('last', with_opt=True)
     (learn.path/learn.model_dir/f'rng{rank_distrib()}.json').write_text(json.dumps(rng_state(learn)))
     trackers = {type(cb).__name__: cb.state() for cb in learn.cbs
@@ -276,7 +276,7 @@ def read_checkpoint(learn:Learner) -> dict|None:
 
 # %% ../nbs/01_learner.ipynb #c033
 class _Resumable:
-    "A fastai tracker that ignores epochs skipped on resume and takes its best value (and patience) from the checkpoint."
+    "A fastai tracker that ignores epochs skipped on resume and takes its best value and patience from the checkpoint."
     carried = None
     def before_fit(self):
         super().before_fit()

@@ -41,3 +41,9 @@ def test_every_notebook_shows_its_results():
     shown = {'01_learner': 'image/png', '03_inference': 'image/png', '04_app': 'image/jpeg', '05_cli': 'usage: car-classifier'}
     for name, kind in shown.items():  # lr_find and training plots, a Grad-CAM, the page's screenshot, --help
         assert any(_shows(o, kind) for o in _outputs(ROOT/f'nbs/{name}.ipynb')), f"{name}.ipynb shows no {kind}"
+
+def test_code_lines_fit_120_characters():
+    "Code cells keep to 120 characters a line (the module docstrings nbdev writes from the notebooks' descriptions aside)."
+    long = [f"{nb.name}: {line[:60]}..." for nb in (ROOT/'nbs').rglob('*.ipynb') if '.ipynb_checkpoints' not in nb.parts
+            for cell in _cells(nb, 'code') for line in cell.split('\n') if len(line) > 120]
+    assert not long, long
