@@ -165,15 +165,15 @@ def write_space(model:str|Path, dest:str|Path, examples:list=(), title:str="Whic
                 int8:bool|None=None) -> Path:
     "Write a Hugging Face Space into `dest` for the model folder (or Hub id) `model`; `int8`: serve its 8-bit network."
     dest, src = Path(dest), Path(model)
-    if dest.exists() and any(dest.iterdir()): raise FileExistsError(f"{dest} is not empty: choose a new folder for "
-                                                                    "the Space")
+    if dest.exists() and any(dest.iterdir()):
+        raise FileExistsError(f"{dest} is not empty: choose a new folder for the Space")
     local = src.is_dir()
     configured = local and int8 is None and (src/'config.json').exists()
     use_int8 = ClassifierConfig.from_json(src/'config.json').int8 if configured else bool(int8)
     onnx = 'model.int8.onnx' if use_int8 else 'model.onnx'
-    if local and not (src/onnx).exists(): raise FileNotFoundError(f"{src/onnx} not found: the Space serves through "
-                                                                  "ONNX Runtime; run `car-classifier export --model "
-                                                                  f"{src}{' --int8 DATA' if use_int8 else ''}` first")
+    if local and not (src/onnx).exists():
+        raise FileNotFoundError(f"{src/onnx} not found: the Space serves through ONNX Runtime; run `car-classifier "
+                                f"export --model {src}{' --int8 DATA' if use_int8 else ''}` first")
     (dest/'car_classifier').mkdir(parents=True); (dest/'examples').mkdir()
     pkg = Path(car_classifier.__file__).parent
     for f in SPACE_MODULES: shutil.copy(pkg/f, dest/'car_classifier'/f)

@@ -81,8 +81,8 @@ def sample_path() -> Path:
     "A tiny synthetic Stanford Cars (official layout), written once to the temporary folder."
     from car_classifier.data import make_tiny_cars
     dest = Path(tempfile.gettempdir())/'car_classifier_sample'
-    if not (dest/'devkit/cars_meta.mat').exists(): make_tiny_cars(dest, 'official', n_classes=5, n_per_class=8,
-                                                                  n_test_per_class=4, size=(160, 120))
+    if not (dest/'devkit/cars_meta.mat').exists():
+        make_tiny_cars(dest, 'official', n_classes=5, n_per_class=8, n_test_per_class=4, size=(160, 120))
     return dest
 
 # %% ../nbs/05_cli.ipynb #c007
@@ -119,8 +119,9 @@ def _train_data(args):
     if args.sample or args.data is None and args.fallback_sample:
         try:
             if not args.sample: return cars_dataframe(None), False
-        except (ConnectionError, FileNotFoundError) as e: print(f"{e}\n\nTraining on a tiny synthetic sample instead "
-                                                                "(pass --data PATH to use your copy).", file=sys.stderr)
+        except (ConnectionError, FileNotFoundError) as e:
+            print(f"{e}\n\nTraining on a tiny synthetic sample instead (pass --data PATH to use your copy).",
+                  file=sys.stderr)
         return cars_dataframe(sample_path()), True
     return cars_dataframe(args.data), False
 
@@ -221,8 +222,9 @@ def image_files(sources:list) -> list[tuple[str, str|None]]:
             found += [(f, None)
                       for f in inside] or [(s, f"{s} holds no image files ({', '.join(sorted(IMAGE_SUFFIXES))})")]
         elif p.exists(): found.append((s, None))
-        elif _is_glob(s): found += [(f, None) for f in sorted(glob.glob(s, recursive=True))
-                                    if Path(f).is_file()] or [(s, f"No file matches {s}")]
+        elif _is_glob(s):
+            found += [(f, None) for f in sorted(glob.glob(s, recursive=True))
+                      if Path(f).is_file()] or [(s, f"No file matches {s}")]
         else: found.append((s, f"No such file or folder: {s}"))
     return found
 
@@ -241,8 +243,8 @@ def predict_rows(clf:CarClassifier, files:list, k:int=5, bs:int=32, workers:int|
             read_rows = list(pool.map(read, chunk))
             items = [a for a, _ in read_rows if a is not None]
             probs = iter(clf.probabilities([], np.concatenate(items), workers) if items else [])
-            for (path, _), (_, error) in zip(chunk, read_rows): yield path, None if error else clf._guesses(next(probs),
-                                                                                                            k), error
+            for (path, _), (_, error) in zip(chunk, read_rows):
+                yield path, None if error else clf._guesses(next(probs), k), error
 
 # %% ../nbs/05_cli.ipynb #c013c
 def prediction_record(path:str, pred, error:str|None, k:int=5) -> dict:
@@ -291,10 +293,12 @@ def predict_command(args) -> int:
 # %% ../nbs/05_cli.ipynb #c014
 def add_serving_options(p, backend:bool=True, int8:bool=True):
     "The options that choose how a saved model is served: `--backend`, `--int8`."
-    if backend: p.add_argument('--backend', default='auto', choices=BACKENDS,
-                               help='ONNX Runtime when model.onnx exists (auto), or PyTorch')
-    if int8: p.add_argument('--int8', action='store_true',
-                            help='serve model.int8.onnx: several times faster on CPUs with VNNI, not exact')
+    if backend:
+        p.add_argument('--backend', default='auto', choices=BACKENDS,
+                       help='ONNX Runtime when model.onnx exists (auto), or PyTorch')
+    if int8:
+        p.add_argument('--int8', action='store_true',
+                       help='serve model.int8.onnx: several times faster on CPUs with VNNI, not exact')
 
 @subcommand
 def add_predict_parser(sub):
@@ -403,8 +407,9 @@ def demo_command(args) -> int:
     "Serve the demo of `args.model` until interrupted."
     from car_classifier.app import build_demo, launch_demo  # Gradio is imported only here
     clf = CarClassifier.from_pretrained(args.model, backend=args.backend, int8=args.int8 or None)
-    if args.model is None: print(f"Serving the model shipped with car_classifier ({shipped_summary()}); --model DIR "
-                                 "serves another", file=sys.stderr, flush=True)
+    if args.model is None:
+        print(f"Serving the model shipped with car_classifier ({shipped_summary()}); --model DIR serves another",
+              file=sys.stderr, flush=True)
     launch_demo(build_demo(clf, examples=example_images(args.examples, args.model), title=args.title), port=args.port,
                 host=args.host)
     return 0
@@ -512,14 +517,14 @@ def package_model(model:str|Path, report:str|Path, dest:str|Path, int8:bool=Fals
                   notes:str='') -> Path:
     "Copy what serving needs from a trained `model` and its `evaluate` `report` into `dest` (emptied), with a card."
     model, report, dest = Path(model), Path(report), Path(dest)
-    if not (report/'metrics.json').exists(): raise FileNotFoundError(f"{report/'metrics.json'} not found: run "
-                                                                     f"`car-classifier evaluate --model {model} --tta "
-                                                                     f"--out {report}` first")
+    if not (report/'metrics.json').exists():
+        raise FileNotFoundError(f"{report/'metrics.json'} not found: run `car-classifier evaluate --model {model} "
+                                f"--tta --out {report}` first")
     if dest.exists(): shutil.rmtree(dest)
     (dest/'examples').mkdir(parents=True)
     for f in SHIPPED_FILES + ('model.int8.onnx' if int8 else 'model.onnx',):
-        if not (model/f).exists(): raise FileNotFoundError(f"{model/f} not found: is {model} a folder written by "
-                                                           "`car-classifier train`?")
+        if not (model/f).exists():
+            raise FileNotFoundError(f"{model/f} not found: is {model} a folder written by `car-classifier train`?")
         shutil.copy(model/f, dest/f)
     write_head(model/'model.safetensors', dest/'head.safetensors')
     for e in example_images(None, model): shutil.copy(e, dest/'examples'/e.name)
@@ -575,9 +580,9 @@ def hub_token() -> str:
 def model_repo_folder(model:str|Path, dest:str|Path) -> Path:
     "Stage a model repository in `dest`: the files of `HUB_FILES` that `model` has, its examples, and a model card."
     model, dest = Path(model), Path(dest)
-    if not (model/'config.json').exists(): raise FileNotFoundError(f"{model/'config.json'} not found: push --model "
-                                                                   "takes a folder written by `car-classifier train` "
-                                                                   "or `package`")
+    if not (model/'config.json').exists():
+        raise FileNotFoundError(f"{model/'config.json'} not found: push --model takes a folder written by "
+                                "`car-classifier train` or `package`")
     dest.mkdir(parents=True, exist_ok=True)
     for f in HUB_FILES:
         if (model/f).exists(): shutil.copy(model/f, dest/f)
@@ -606,8 +611,9 @@ def push_command(args) -> int:
                                   private=args.private, exist_ok=True)
             api.upload_folder(folder_path=folder, repo_id=args.repo, repo_type=kind,
                               commit_message=f"Upload with car-classifier push --{kind}")
-        except Exception as e: raise ConnectionError(f"Could not push to {args.repo} on the Hugging Face Hub: "
-                                                     f"{str(e).splitlines()[0][:300]}") from None
+        except Exception as e:
+            raise ConnectionError(f"Could not push to {args.repo} on the Hugging Face Hub: "
+                                  f"{str(e).splitlines()[0][:300]}") from None
     print(url)
     return 0
 

@@ -138,8 +138,8 @@ def recipe(name:str='default', **overrides) -> Recipe:
     if name not in RECIPES: raise ValueError(f"Unknown recipe {name!r}; choose one of {', '.join(RECIPES)}")
     try: return replace(RECIPES[name], **{k: v for k, v in overrides.items() if v is not None})
     except TypeError:
-        raise ValueError(f"Unknown recipe fields {sorted(set(overrides) - {f.name for f in fields(Recipe)})}; "
-                         f"a recipe has {', '.join(f.name for f in fields(Recipe))}") from None
+        raise ValueError(f"Unknown recipe fields {sorted(set(overrides) - {f.name for f in fields(Recipe)})}; a recipe "
+                         f"has {', '.join(f.name for f in fields(Recipe))}") from None
 
 # %% ../nbs/00a_core.ipynb #c022s1
 @patch

@@ -43,8 +43,8 @@ def read_mat(path:Path, key:str) -> np.ndarray:
     except NotImplementedError:
         raise ValueError(f"{path} is a MATLAB v7.3 (HDF5) file, which scipy cannot read; use the devkit's original v5 "
                          "file or re-save it with `save(..., '-v7')`") from None
-    except Exception as e: raise ValueError(f"{path} is not a readable MATLAB .mat file ({e}); download the "
-                                            "devkit again") from e
+    except Exception as e:
+        raise ValueError(f"{path} is not a readable MATLAB .mat file ({e}); download the devkit again") from e
     if key not in mat:
         raise ValueError(f"{path} has no `{key}` variable (it has: "
                          f"{', '.join(k for k in mat if not k.startswith('__'))}); is it the right annotation file?")
@@ -75,8 +75,8 @@ def draw_car(class_id:int, size:tuple=(96, 64), seed:int=0) -> tuple[Image.Image
     d = ImageDraw.Draw(img)
     d.rectangle([x, y, x + cw, y + ch], fill=colour)
     d.rectangle([x + cw // 4, y - ch // 2, x + cw * 3 // 4, y], fill=colour)
-    for cx in (x + cw // 5, x + cw * 4 // 5): d.ellipse([cx - ch // 3, y + ch - ch // 3, cx + ch // 3,
-                                                         y + ch + ch // 3], fill=(20, 20, 20))
+    for cx in (x + cw // 5, x + cw * 4 // 5):
+        d.ellipse([cx - ch // 3, y + ch - ch // 3, cx + ch // 3, y + ch + ch // 3], fill=(20, 20, 20))
     return img, (x + 1, y - ch // 2 + 1, x + cw + 1, y + ch + ch // 3 + 1)
 
 # %% ../nbs/00_data.ipynb #c014
@@ -193,9 +193,9 @@ def _label_ids(df:pd.DataFrame, names:list[str], source:Path) -> pd.Series:
     "Class names for the 1-based `class_id` column, checked against `names`."
     if 'class_id' not in df: return pd.Series(None, index=df.index, dtype=object)
     ids = df.class_id.astype(int)
-    if not ids.between(1, len(names)).all(): raise ValueError(f"{source} has class ids {ids.min()}..{ids.max()} but "
-                                                              f"only {len(names)} class names are known; the "
-                                                              "annotation file and cars_meta.mat do not match")
+    if not ids.between(1, len(names)).all():
+        raise ValueError(f"{source} has class ids {ids.min()}..{ids.max()} but only {len(names)} class names are "
+                         "known; the annotation file and cars_meta.mat do not match")
     return ids.map(lambda i: names[i - 1])
 
 # %% ../nbs/00_data.ipynb #c028
@@ -228,8 +228,8 @@ def read_official(root:Path) -> pd.DataFrame:
         test_annos = find_under(root, 'cars_test_annos.mat')
         warnings.warn(f"cars_test_annos_withlabels.mat not found under {root} (put it in the root or in devkit/): the "
                       "test images are kept without labels", CarsDataWarning)
-    if test_annos is not None: parts.append(_official_split(test_annos, image_folder(root, 'cars_test'), names,
-                                                            is_test=True))
+    if test_annos is not None:
+        parts.append(_official_split(test_annos, image_folder(root, 'cars_test'), names, is_test=True))
     return pd.concat(parts, ignore_index=True)
 
 # %% ../nbs/00_data.ipynb #c031
@@ -245,8 +245,8 @@ def read_all_in_one(root:Path) -> pd.DataFrame:
 
 # %% ../nbs/00_data.ipynb #c033
 def _images_in(folder:Path) -> list[Path]:
-    with os.scandir(folder) as it: return sorted(Path(e.path) for e in it if e.is_file()
-                                                 and Path(e.name).suffix.lower() in IMAGE_SUFFIXES)
+    with os.scandir(folder) as it:
+        return sorted(Path(e.path) for e in it if e.is_file() and Path(e.name).suffix.lower() in IMAGE_SUFFIXES)
 
 def read_folders(root:Path) -> pd.DataFrame:
     "Rows of the folder-per-class layout: `train/<class>/` and, when present, `test/<class>/`."
@@ -281,12 +281,12 @@ def read_csv(path:Path) -> pd.DataFrame:
                          f"column (one of {', '.join(CSV_COLUMNS['label'])}); it has: "
                          f"{', '.join(map(str, raw.columns))}")
     df = raw[list(cols.values())].rename(columns={v: k for k, v in cols.items()})
-    if pd.api.types.is_integer_dtype(df.label): df['label'] = _label_ids(df.rename(columns={'label': 'class_id'}),
-                                                                         stanford_cars_classes(), path)
+    if pd.api.types.is_integer_dtype(df.label):
+        df['label'] = _label_ids(df.rename(columns={'label': 'class_id'}), stanford_cars_classes(), path)
     else: df['label'] = df.label.astype(str).map(official_name)
     if 'split' in df and 'is_test' not in df: df['is_test'] = df.split.astype(str).str.lower().eq('test')
-    df['is_test'] = df.is_test.map(lambda v: str(v).lower() in ('1', 'true', 'yes',
-                                                                'test')) if 'is_test' in df else False
+    truthy = ('1', 'true', 'yes', 'test')
+    df['is_test'] = df.is_test.map(lambda v: str(v).lower() in truthy) if 'is_test' in df else False
     df['fname'] = [str(Path(path).parent/f) for f in df.fname]
     return df.drop(columns='split', errors='ignore')
 
@@ -310,14 +310,14 @@ LAYOUTS = {l.name: l for l in (  # tried in this order by `detect_layout`
     Layout('all_in_one', 'car_ims/ and cars_annos.mat',
            lambda r: find_under(r, 'cars_annos.mat') and find_under(r, 'car_ims', True), read_all_in_one,
            _WRITERS['all_in_one']),
-                               Layout('official',
-                                      'cars_train/, cars_test/, devkit/cars_meta.mat and devkit/cars_train_annos.mat',
-                                      lambda r: find_under(r, 'cars_train_annos.mat')
-                                      and find_under(r, 'cars_train', True), read_official, _WRITERS['official']),
-                               Layout('folders', 'train/<class name>/*.jpg (and test/<class name>/)',
-                                      _has_class_folders, read_folders, _WRITERS['folders']),
-                               Layout('csv', 'a .csv file with a file-name column and a class column', _csv_files,
-                                      lambda r: read_csv(_csv_files(r)[0]), _WRITERS['csv']), )}
+    Layout('official', 'cars_train/, cars_test/, devkit/cars_meta.mat and devkit/cars_train_annos.mat',
+           lambda r: find_under(r, 'cars_train_annos.mat') and find_under(r, 'cars_train', True), read_official,
+           _WRITERS['official']),
+    Layout('folders', 'train/<class name>/*.jpg (and test/<class name>/)', _has_class_folders, read_folders,
+           _WRITERS['folders']),
+    Layout('csv', 'a .csv file with a file-name column and a class column', _csv_files,
+           lambda r: read_csv(_csv_files(r)[0]), _WRITERS['csv']),
+)}
 
 # %% ../nbs/00_data.ipynb #c041
 def detect_layout(path:str|Path) -> str:
@@ -389,8 +389,9 @@ def drop_bad_images(df:pd.DataFrame, max_pixels:int=MAX_PIXELS) -> pd.DataFrame:
     problems[df.fname.duplicated() & problems.isna()] = 'duplicate'
     if problems.notna().all():
         raise ValueError(f"None of the {len(df)} images is usable: {_problem_report(df, problems)}")
-    if problems.notna().any(): warnings.warn(f"Dropped {problems.notna().sum()} of {len(df)} images: "
-                                             f"{_problem_report(df, problems)}", CarsDataWarning)
+    if problems.notna().any():
+        warnings.warn(f"Dropped {problems.notna().sum()} of {len(df)} images: {_problem_report(df, problems)}",
+                      CarsDataWarning)
     return df[problems.isna()].reset_index(drop=True)
 
 # %% ../nbs/00_data.ipynb #c052
@@ -400,11 +401,9 @@ def cars_path(path:str|Path|None=None) -> Path:
     try: return untar_data(URLs.CARS)
     except Exception as e:
         raise ConnectionError(f"Could not download Stanford Cars from {URLs.CARS} ({e}). Offline? Pass the folder of a "
-                              "local copy "
-                              "instead, e.g. cars_dataframe('/data/stanford-cars') or `car-classifier data "
-                              "/data/stanford-cars`; "
-                              "any common layout works (official, all-in-one car_ims/, train/<class>/ folders, "
-                              "or a CSV)") from e
+                              "local copy instead, e.g. cars_dataframe('/data/stanford-cars') or `car-classifier data "
+                              "/data/stanford-cars`; any common layout works (official, all-in-one car_ims/, "
+                              "train/<class>/ folders, or a CSV)") from e
 
 # %% ../nbs/00_data.ipynb #c053
 def cars_dataframe(

@@ -32,8 +32,8 @@ def _tfm(pipeline, name:str):
 def learner_config(learn, threshold:float=0.) -> ClassifierConfig:
     "The `ClassifierConfig` of a fastai learner made by `cars_learner` from `cars_dataloaders`."
     dl = learn.dls.valid
-    resize, norm, crop = _tfm(dl.after_item, 'Resize'), _tfm(dl.after_batch, 'Normalize'), _tfm(dl.after_batch,
-                                                                                                'RandomResizedCropGPU')
+    resize, norm = _tfm(dl.after_item, 'Resize'), _tfm(dl.after_batch, 'Normalize')
+    crop = _tfm(dl.after_batch, 'RandomResizedCropGPU')
     item_size = resize.size[0]
     body = learn.model[0]
     return ClassifierConfig(arch=learn.arch_name, arch_kind=learn.arch_kind, classes=list(map(str, learn.dls.vocab)),
@@ -80,8 +80,9 @@ def quantize_onnx(model_dir:str|Path, images:list, n:int=64) -> Path:
         if len(batches) == n: break
         try: batches.append(dict(image=clf.inputs(clf.item_arrays([f]))))
         except (ValueError, OSError): continue  # unreadable, too small or blank: nothing to calibrate on
-    if not batches: raise ValueError(f"None of the {len(images)} calibration images could be read as a photo of at "
-                                     f"least {MIN_SIDE} pixels a side")
+    if not batches:
+        raise ValueError(f"None of the {len(images)} calibration images could be read as a photo of at least "
+                         f"{MIN_SIDE} pixels a side")
     class Calibration(CalibrationDataReader):
         def __init__(self): self.batches = iter(batches)
         def get_next(self): return next(self.batches, None)

@@ -87,9 +87,8 @@ def prepare(items:np.ndarray, cfg:ClassifierConfig, batch_resize:bool|None=None)
 # %% ../nbs/03_inference.ipynb #c015
 def _array_to_image(a:np.ndarray) -> Image.Image:
     "A PIL image from an HxW or HxWxC array of integers, or floats in [0, 1]."
-    if a.ndim not in (2, 3) or (a.ndim == 3 and a.shape[2] not in (1, 3, 4)): raise ValueError("An image array must "
-                                                                                               "be HxW or HxWx1/3/4; "
-                                                                                               f"got shape {a.shape}")
+    if a.ndim not in (2, 3) or (a.ndim == 3 and a.shape[2] not in (1, 3, 4)):
+        raise ValueError(f"An image array must be HxW or HxWx1/3/4; got shape {a.shape}")
     if a.size == 0: raise ValueError("The image array is empty")
     if a.dtype.kind == 'f': a = np.clip(a * 255, 0, 255).astype(np.uint8)
     elif a.dtype == np.uint16: a = (a // 257).astype(np.uint8)
@@ -113,8 +112,8 @@ def open_image(source, max_pixels:int=MAX_PIXELS, draft:int|None=None) -> Image.
         try: img = Image.open(source)
         except Exception:
             raise ValueError(f"{name} is not an image Pillow can read (JPEG, PNG, WebP, BMP, TIFF, GIF...)") from None
-    if img.width * img.height > max_pixels: raise ValueError(f"The image is too large: {img.width}x{img.height} pixels "
-                                                             f"is over the limit of {max_pixels:,}")
+    if img.width * img.height > max_pixels:
+        raise ValueError(f"The image is too large: {img.width}x{img.height} pixels is over the limit of {max_pixels:,}")
     if draft and img.format == 'JPEG':
         img.draft('RGB', (draft, draft))  # decode at 1/2, 1/4 or 1/8 scale when that still covers `draft`
     try: img.load()
@@ -147,12 +146,12 @@ class CarPrediction:
 
     @property
     def top(self) -> CarGuess: return self.guesses[0]
-    def to_dict(self) -> dict: return dict(is_known=self.is_known, threshold=self.threshold,
-                                           guesses=[asdict(g) for g in self.guesses])
+    def to_dict(self) -> dict:
+        return dict(is_known=self.is_known, threshold=self.threshold, guesses=[asdict(g) for g in self.guesses])
     def __str__(self):
         if not self.is_known:
-            return (f"Not a known car (best guess {self.top.label} at {self.top.probability:.0%}, "
-                    f"under the {self.threshold:.0%} threshold)")
+            return (f"Not a known car (best guess {self.top.label} at {self.top.probability:.0%}, under the "
+                    f"{self.threshold:.0%} threshold)")
         return f"{self.top.label} ({self.top.probability:.0%})"
 
 # %% ../nbs/03_inference.ipynb #c023
@@ -179,29 +178,30 @@ def _model_dir(path_or_id:str|Path|None, backend:str='auto', int8:bool|None=None
     "A local folder, a local copy of the Hub files that `backend` needs, or (for None) the shipped model."
     if path_or_id is None:
         d = packaged_model_dir()
-        if not (d/'config.json').exists(): raise FileNotFoundError(f"This installation has no shipped model ({d} is "
-                                                                   "empty): pass a model folder or a Hub id")
+        if not (d/'config.json').exists():
+            raise FileNotFoundError(f"This installation has no shipped model ({d} is empty): pass a model folder "
+                                    "or a Hub id")
         return d
     p = Path(path_or_id).expanduser()
     if p.is_dir(): return p
-    if p.exists() or str(path_or_id).count('/') != 1: raise FileNotFoundError(f"No model folder at {path_or_id}: pass "
-                                                                              "a folder holding config.json and "
-                                                                              "model.onnx or model.safetensors, or a "
-                                                                              "Hub id such as user/cars")
+    if p.exists() or str(path_or_id).count('/') != 1:
+        raise FileNotFoundError(f"No model folder at {path_or_id}: pass a folder holding config.json and model.onnx or "
+                                "model.safetensors, or a Hub id such as user/cars")
     import huggingface_hub as hub
     try:
         cfg = ClassifierConfig.from_json(hub.hf_hub_download(str(path_or_id), 'config.json'))
         return Path(hub.snapshot_download(str(path_or_id), allow_patterns=hub_files(cfg, backend, int8)))
-    except Exception as e: raise FileNotFoundError(f"Could not fetch {path_or_id} from the Hugging Face Hub "
-                                                   f"({str(e)[:200]}); offline? pass a local folder") from e
+    except Exception as e:
+        raise FileNotFoundError(f"Could not fetch {path_or_id} from the Hugging Face Hub ({str(e)[:200]}); offline? "
+                                "pass a local folder") from e
 
 # %% ../nbs/03_inference.ipynb #c024
 class CarClassifier:
     "Recognise cars with a model saved by `save_classifier`: no pickle, no fastai, and no PyTorch with ONNX Runtime."
     def __init__(self, cfg:ClassifierConfig, session=None, net=None, fast:bool=False, model_dir:Path|None=None,
                  int8:bool=False):
-        if (session is None) == (net is None): raise ValueError("Pass either an ONNX Runtime session or a "
-                                                                "PyTorch network")
+        if (session is None) == (net is None):
+            raise ValueError("Pass either an ONNX Runtime session or a PyTorch network")
         store_attr('cfg,session,net,fast,model_dir,int8')
         self.threshold, self._head = cfg.unknown_threshold, None
 
@@ -215,9 +215,9 @@ class CarClassifier:
         if backend not in BACKENDS:
             raise ValueError(f"Unknown backend {backend!r}: use one of {', '.join(map(repr, BACKENDS))}")
         d = _model_dir(path_or_id, backend, int8)
-        if not (d/'config.json').exists(): raise FileNotFoundError(f"{d/'config.json'} not found: a model folder holds "
-                                                                   "config.json, model.safetensors and model.onnx "
-                                                                   "(written by save_classifier)")
+        if not (d/'config.json').exists():
+            raise FileNotFoundError(f"{d/'config.json'} not found: a model folder holds config.json, model.safetensors "
+                                    "and model.onnx (written by save_classifier)")
         cfg = ClassifierConfig.from_json(d/'config.json')
         int8 = (cfg.int8 and backend != 'torch') if int8 is None else int8  # None: as the model folder says
         if int8:
@@ -248,15 +248,15 @@ def _onnx_session(path:Path, threads:int|None=None):
 
 def _torch_network(d:Path, threads:int|None=None):
     "The PyTorch network saved in `d`, channels-last."
-    if not (d/'model.safetensors').exists(): raise FileNotFoundError(f"{d/'model.safetensors'} not found: without "
-                                                                     "model.onnx, the model is rebuilt in PyTorch from "
-                                                                     "model.safetensors (written by save_classifier)")
+    if not (d/'model.safetensors').exists():
+        raise FileNotFoundError(f"{d/'model.safetensors'} not found: without model.onnx, the model is rebuilt in "
+                                "PyTorch from model.safetensors (written by save_classifier)")
     try:
         import torch
         from car_classifier.network import load_network
-    except ImportError as e: raise ImportError("Without model.onnx and onnxruntime, the model runs in PyTorch, which "
-                                               f"is not installed ({e}): pip install onnxruntime (and export "
-                                               "model.onnx) or torch") from None
+    except ImportError as e:
+        raise ImportError("Without model.onnx and onnxruntime, the model runs in PyTorch, which is not installed "
+                          f"({e}): pip install onnxruntime (and export model.onnx) or torch") from None
     if threads: torch.set_num_threads(threads)
     return load_network(d).to(memory_format=torch.channels_last)
 
@@ -282,10 +282,9 @@ def inputs(self:CarClassifier, items:np.ndarray, workers:int=1) -> np.ndarray:
 def forward(self:CarClassifier, x:np.ndarray, features:bool=False):
     "The logits for network input `x` (and the body's feature map, when `features`), through ONNX Runtime or PyTorch."
     if self.session is not None:
-        if features and len(self.session.get_outputs()) < 2: raise ValueError("This model.onnx has no feature-map "
-                                                                              "output (it was exported by an older "
-                                                                              "version): run `car-classifier export "
-                                                                              "--model DIR`")
+        if features and len(self.session.get_outputs()) < 2:
+            raise ValueError("This model.onnx has no feature-map output (it was exported by an older version): run "
+                             "`car-classifier export --model DIR`")
         out = self.session.run(['logits', 'features'] if features else ['logits'], {'image': x})
         return tuple(out) if features else out[0]
     import torch
@@ -367,8 +366,8 @@ def _head_state(self:CarClassifier) -> list:
             if path is None:
                 raise FileNotFoundError(f"Grad-CAM reads the head's weights from {self.model_dir}/head.safetensors or "
                                         "model.safetensors; both are missing")
-            with safe_open(path, framework='numpy') as f: state = {k[2:]: f.get_tensor(k).astype(np.float32)
-                                                                   for k in f.keys() if k.startswith('1.')}
+            with safe_open(path, framework='numpy') as f:
+                state = {k[2:]: f.get_tensor(k).astype(np.float32) for k in f.keys() if k.startswith('1.')}
         self._head = head_layers_np({k: v for k, v in state.items() if not k.endswith('num_batches_tracked')})
     return self._head
 

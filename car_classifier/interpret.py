@@ -84,8 +84,9 @@ def evaluate(model, test_df:pd.DataFrame, classes:list|None=None, tta:bool=False
     targets = df.label.map({c: i for i, c in enumerate(classes)}).to_numpy()
     probs = predict_probs(model, df.fname.tolist())
     metrics = car_metrics(probs, targets, classes)
-    if tta: metrics.update({f'{k}_tta': v for k, v in car_metrics(predict_probs(model, df.fname.tolist(), tta=True),
-                                                                  targets, classes).items() if k != 'n_images'})
+    if tta:
+        metrics.update({f'{k}_tta': v for k, v in car_metrics(predict_probs(model, df.fname.tolist(), tta=True),
+                                                              targets, classes).items() if k != 'n_images'})
     return dict(metrics=metrics, report=per_class_report(probs, targets, classes), probs=probs, targets=targets,
                 classes=classes, fnames=df.fname.tolist())
 
@@ -131,8 +132,8 @@ def plot_confusion_by_make(probs, targets, classes, save=None):
 def plot_confusion_top(probs, targets, classes, n:int=15, save=None):
     "Confusion matrix restricted to the `n` classes involved in the most mistakes."
     preds = probs.argmax(1)
-    errors = np.bincount(targets[preds != targets], minlength=len(classes)) + np.bincount(preds[preds != targets],
-                                                                                          minlength=len(classes))
+    wrong = preds != targets
+    errors = np.bincount(targets[wrong], minlength=len(classes)) + np.bincount(preds[wrong], minlength=len(classes))
     keep = np.argsort(-errors)[:n]
     cm = confusion_matrix(targets, preds, labels=np.arange(len(classes)))[np.ix_(keep, keep)]
     return plot_confusion(cm, [classes[i] for i in keep], f'confusion of the {len(keep)} most confused classes', save)
@@ -186,9 +187,8 @@ def grad_cam_figure(clf, fnames:list, save=None):
     images, cams, titles = [], [], []
     for f in fnames:
         cam, idx = clf.grad_cam(f)
-        images.append(open_image(f).resize((cam.shape[1],
-                                            cam.shape[0]))); cams.append(cam); titles.append("looked for: "
-                                                                                             f"{clf.cfg.classes[idx]}")
+        images.append(open_image(f).resize((cam.shape[1], cam.shape[0])))
+        cams.append(cam); titles.append(f"looked for: {clf.cfg.classes[idx]}")
     fig = plot_grad_cam(images, cams, titles, save=save)
     if save is not None: plt.close(fig)
     return fig

@@ -152,8 +152,8 @@ def cars_learner(
     if weights is not None and kind == 'timm':
         extra = dict(pretrained_cfg_overlay=dict(file=str(Path(weights).expanduser())))
     if weights is not None and kind == 'torchvision':
-        fn, extra = _torchvision_from_file(fn, Path(weights)), dict(cut=model_meta[fn]['cut'],
-                                                                    splitter=model_meta[fn]['split'])
+        meta = model_meta[fn]
+        fn, extra = _torchvision_from_file(fn, Path(weights)), dict(cut=meta['cut'], splitter=meta['split'])
     extra_cbs = [*([MixUp(mixup)] if mixup else []), *([ChannelsLastBatches()] if channels_last else [])]
     kwargs = {'metrics': cars_metrics(), **kwargs, 'cbs': [*L(kwargs.get('cbs')), *extra_cbs]}
     try: learn = vision_learner(dls, fn, pretrained=pretrained, loss_func=_loss(label_smoothing), **extra, **kwargs)
@@ -181,8 +181,8 @@ class CarsDistributedDL(DistributedDL):
 
 class CarsDistributedTrainer(DistributedTrainer):
     "fastai's `DistributedTrainer` for CPU (gloo) and GPU (nccl) alike: SyncBatchNorm on CUDA only."
-    def __init__(self, **kwargs): super().__init__(sync_bn=torch.cuda.is_available(), cpu=not torch.cuda.is_available(),
-                                                   **kwargs)
+    def __init__(self, **kwargs):
+        super().__init__(sync_bn=torch.cuda.is_available(), cpu=not torch.cuda.is_available(), **kwargs)
     def _wrap_dl(self, dl):
         return dl if isinstance(dl, DistributedDL) else CarsDistributedDL(dl, device=self.learn.model.device)
 
@@ -219,8 +219,8 @@ def find_lr(learn:Learner, suggest:str='valley', num_it:int=100) -> dict:
         raise ValueError(f"Unknown lr_find suggestion {suggest!r}; choose one of {', '.join(SUGGESTIONS)}")
     found = None
     if rank_distrib() == 0:
-        with alone(): lr = float(learn.lr_find(num_it=num_it, suggest_funcs=(SUGGESTIONS[suggest],),
-                                               show_plot=False)[0])
+        with alone():
+            lr = float(learn.lr_find(num_it=num_it, suggest_funcs=(SUGGESTIONS[suggest],), show_plot=False)[0])
         found = dict(lr=lr, suggest=suggest, lrs=[float(x) for x in learn.recorder.lrs],
                      losses=[float(x) for x in learn.recorder.losses])
     return broadcast_value(found)
@@ -367,8 +367,9 @@ def phase_sizes(final:int|None, freeze_epochs:int, epochs:int, freeze_size:int|N
                 min_size:int|None=None) -> dict:
     "Image side of each epoch of each phase: frozen at `freeze_size` (<= `final`), unfrozen from `min_size` to `final`."
     if final is None:
-        if freeze_size or min_size: raise ValueError("Progressive resizing (freeze_size, min_size) needs batch "
-                                                     "augmentation (aug=True), whose random crop resizes the batches")
+        if freeze_size or min_size:
+            raise ValueError("Progressive resizing (freeze_size, min_size) needs batch augmentation (aug=True), whose "
+                             "random crop resizes the batches")
         return dict(frozen=None, unfrozen=None)
     return dict(frozen=[min(freeze_size or final, final)] * freeze_epochs,
                 unfrozen=size_schedule(min(min_size or final, final), final, epochs))
@@ -408,9 +409,8 @@ def fine_tune_with_lr_find(
             cb.carried = state.get('trackers', {}).get(type(cb).__name__) if resuming else None
         _fit_phase(learn, name, n_epochs, lr, div, start, record,
                    [*([ProgressiveResize(sizes, final)] if sizes else []), *L(cbs)])
-        record['phases'] = [p for p in record['phases']
-                            if p['phase'] != name] + [_phase_record(learn, name, lr, n_epochs, start, found, sizes,
-                                                                    time.time() - start_time)]
+        phase = _phase_record(learn, name, lr, n_epochs, start, found, sizes, time.time() - start_time)
+        record['phases'] = [p for p in record['phases'] if p['phase'] != name] + [phase]
         write_checkpoint(learn, name, n_epochs - 1, lr, record)
     learn.training_record = record
     return record
@@ -517,8 +517,9 @@ def plan_epochs(
     for fe in (freeze_epochs, 0):
         fits = [e for e in range(1, max_epochs + 1) if seconds(fe, e) <= budget]
         if fits: break
-    if not fits: raise ValueError(f"Even one epoch needs about {seconds(0, 1) / 60:.1f} minutes here; raise --budget, "
-                                  "or lower --size or --bs")
+    if not fits:
+        raise ValueError(f"Even one epoch needs about {seconds(0, 1) / 60:.1f} minutes here; raise --budget, or lower "
+                         "--size or --bs")
     e = fits[-1]
     return dict(freeze_epochs=fe, epochs=e, minutes=minutes, estimate_minutes=round(seconds(fe, e) / 60, 1),
                 images_per_second={str(k): round(v, 1) for k, v in speed.items()},
