@@ -9,8 +9,10 @@ usage: python bench/real_sample.py DATA WEIGHTS [--epochs 4] [--freeze-epochs 1]
 
 Both models start from the same weights and the same train/validation split, train for freeze_epochs + epochs epochs on the CPU,
 and are scored once on the dataset's test split. The project's side is exactly what `car-classifier train --recipe cpu` runs
-(`learner.fit_recipe`): channels-last batches, batch augmentation with random crops and zoom-out, progressive resizing from the
-recipe's `min_size` to `--size`, label smoothing, and learning rates from lr_find (valley; the unfrozen phase at slice(lr/div, lr)).
+(`learner.fit_recipe`): the head first fitted on cached features of the un-augmented images (`probe` passes: linear probing,
+then fine-tuning), the body's BatchNorm statistics kept as pretrained, channels-last batches, batch augmentation with random
+crops and zoom-out, progressive resizing from the recipe's `min_size` to `--size`, label smoothing, and learning rates from
+lr_find (valley; the unfrozen phase at slice(lr/div, lr)).
 The baseline is fastai's default: Resize(size) items, no augmentation, fine_tune(epochs, base_lr=2e-3)."""
 import argparse, json, tempfile, time, warnings
 from pathlib import Path
@@ -45,11 +47,10 @@ def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument('data'); p.add_argument('weights')
     p.add_argument('--epochs', type=int, default=4); p.add_argument('--freeze-epochs', type=int, default=1)
-    p.add_argument('--size', type=int, default=224); p.add_argument('--bs', type=int,
-                                                                    default=32); p.add_argument('--seed', type=int,
-                                                                                                default=42)
-    p.add_argument('--classes', type=int, help='keep at most this many classes'); p.add_argument('--skip-classes',
-                                                                                                 type=int, default=1)
+    p.add_argument('--size', type=int, default=224); p.add_argument('--bs', type=int, default=32)
+    p.add_argument('--seed', type=int, default=42)
+    p.add_argument('--classes', type=int, help='keep at most this many classes')
+    p.add_argument('--skip-classes', type=int, default=1)
     p.add_argument('--offset', type=int, default=0, help='first class kept, with --skip-classes')
     p.add_argument('--arch', default='efficientnet_lite0',
                    help='timm backbone of both sides (WEIGHTS must be its weights)')

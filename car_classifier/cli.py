@@ -195,10 +195,13 @@ def add_train_parser(sub):
                              ('label-smoothing', float, 'label smoothing (0: off)'),
                              ('mixup', float, 'MixUp alpha (0: off)'),
                              ('div', float, 'unfrozen learning rates: slice(lr/div, lr)'),
-                             ('lr-find-iters', int, 'mini-batches per lr_find')):
+                             ('lr-find-iters', int, 'mini-batches per lr_find'),
+                             ('probe', int, 'frozen phase: head passes over cached features (0: train it on images)')):
         train.add_argument(f'--{flag}', type=kind, help=text)
     train.add_argument('--suggest', choices=['valley', 'slide', 'minimum', 'steep'], help='lr_find suggestion')
     train.add_argument('--crop', action='store_true', default=None, help='crop images to their bounding box')
+    train.add_argument('--freeze-bn-stats', action=argparse.BooleanOptionalAction,
+                       help="keep the body's BatchNorm statistics as pretrained while training")
     train.add_argument('--valid-pct', type=float, default=0.2, help='share of each class held out for validation')
     train.add_argument('--seed', type=int, default=42, help='random seed')
     train.add_argument('--patience', type=int, help='stop after this many epochs without better accuracy')

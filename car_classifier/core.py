@@ -112,6 +112,8 @@ class Recipe:
     freeze_size: int|None = None # image side of the frozen phase (None: `size`; never above it)
     min_size: int|None = None # progressive resizing: the unfrozen phase grows from this side to `size`
     freeze_epochs: int = 1 # epochs with the pretrained body frozen
+    probe: int = 0 # above 0: the frozen phase trains the head this many passes over cached features (LP-FT)
+    freeze_bn_stats: bool = False # the body's BatchNorm layers keep their pretrained statistics while training
     epochs: int = 5 # epochs with everything unfrozen
     bs: int = 32 # batch size
     label_smoothing: float = 0.1 # share of the target spread over the other classes
@@ -128,8 +130,8 @@ class Recipe:
 RECIPES = {r.name: r for r in (
     Recipe('default', size=400, freeze_size=224, freeze_epochs=3, epochs=20),
     Recipe('cpu', arch='efficientnet_lite0', item_size=224, freeze_size=128, min_size=128, epochs=16,
-           suggest=('valley', 'valley'), div=3.,
-           min_scale=0.5, min_zoom=0.75, valid_pad=0.08),
+           suggest=('valley', 'valley'), div=3., min_scale=0.5, min_zoom=0.75, valid_pad=0.08, probe=20,
+           freeze_bn_stats=True),
     Recipe('sample', arch='resnet18', pretrained=False, size=64, freeze_epochs=0, epochs=3, bs=16, lr_find_iters=20),
 )}
 
@@ -147,7 +149,9 @@ def summary(self:Recipe) -> str:
     "The recipe in a few words: backbone, image sizes, epochs."
     growing = self.min_size and self.min_size < self.size
     sizes = f"{self.min_size} -> {self.size} px (progressive resizing)" if growing else f"{self.size} px"
-    return f"{self.arch}, {sizes}, {self.freeze_epochs} frozen + {self.epochs} unfrozen epochs"
+    frozen = (f"head fitted on cached features ({self.probe} passes)" if self.probe and self.freeze_epochs
+              else f"{self.freeze_epochs} frozen")
+    return f"{self.arch}, {sizes}, {frozen} + {self.epochs} unfrozen epochs"
 
 # %% ../nbs/00a_core.ipynb #c022h
 COMPARISONS = dict(  # name -> the changes it makes to a recipe

@@ -17,12 +17,13 @@ from fastcore.meta import delegates
 from safetensors.torch import load_file
 
 from fastai.callback.channelslast import ChannelsLast
-from fastai.callback.core import Callback
+from fastai.callback.core import Callback, TrainEvalCallback
 from fastai.callback.fp16 import MixedPrecision  # importing it adds Learner.to_fp16
 from fastai.callback.mixup import MixUp
 from fastai.callback.progress import CSVLogger
 from fastai.callback.schedule import SuggestionMethod
 from fastai.callback.tracker import EarlyStoppingCallback, SaveModelCallback
+from fastai.data.core import DataLoaders
 from fastai.data.transforms import Normalize
 from fastai.distributed import DistributedDL, DistributedTrainer
 from fastai.learner import Learner
@@ -31,6 +32,9 @@ from fastai.metrics import F1Score, accuracy, top_k_accuracy
 from fastai.torch_core import num_distrib, rank_distrib, set_seed
 from fastai.vision.core import imagenet_stats
 from fastai.vision.learner import model_meta, vision_learner
+from fastprogress.fastprogress import progress_bar
+from torch import Tensor, nn
+from torch.utils.data import TensorDataset
 
 from .core import RECIPES, Recipe, alone, comparison_recipe, recipe
 from .data import cars_dataloaders
@@ -38,13 +42,14 @@ from .interpret import evaluate
 
 # %% auto #0
 __all__ = ['TORCHVISION_ARCHS', 'SUGGESTIONS', 'resolve_arch', 'load_state_dict_file', 'top5_accuracy', 'cars_metrics',
-           'match_normalize', 'seed_everything', 'plain_channels_last', 'ChannelsLastBatches', 'network_error',
-           'cars_learner', 'CarsDistributedDL', 'CarsDistributedTrainer', 'setup_distributed', 'teardown_distributed',
-           'distributed_cbs', 'broadcast_value', 'find_lr', 'epoch_ran', 'rng_state', 'set_rng_state',
-           'write_checkpoint', 'EpochCheckpoint', 'read_checkpoint', 'BestModelSaver', 'EarlyStopper', 'HistoryLogger',
-           'training_cbs', 'unfrozen_lr', 'size_schedule', 'resizing_tfms', 'batch_size_px', 'set_batch_size_px',
-           'ProgressiveResize', 'phase_sizes', 'fine_tune_with_lr_find', 'plot_training', 'hardware_recipe',
-           'images_per_second', 'epoch_overhead', 'plan_epochs', 'budget_plan', 'fit_recipe', 'compare_configs']
+           'match_normalize', 'seed_everything', 'plain_channels_last', 'ChannelsLastBatches', 'FreezeBNStats',
+           'network_error', 'cars_learner', 'CarsDistributedDL', 'CarsDistributedTrainer', 'setup_distributed',
+           'teardown_distributed', 'distributed_cbs', 'broadcast_value', 'find_lr', 'epoch_ran', 'rng_state',
+           'set_rng_state', 'write_checkpoint', 'EpochCheckpoint', 'read_checkpoint', 'BestModelSaver', 'EarlyStopper',
+           'HistoryLogger', 'training_cbs', 'unfrozen_lr', 'size_schedule', 'resizing_tfms', 'batch_size_px',
+           'set_batch_size_px', 'ProgressiveResize', 'phase_sizes', 'body_features', 'probe_head',
+           'fine_tune_with_lr_find', 'plot_training', 'hardware_recipe', 'images_per_second', 'epoch_overhead',
+           'plan_epochs', 'budget_plan', 'fit_recipe', 'compare_configs']
 
 # %% ../nbs/01_learner.ipynb #c006
 TORCHVISION_ARCHS = {f.__name__: f for f in model_meta if callable(f) and f.__module__.startswith('torchvision')}
@@ -122,6 +127,14 @@ class ChannelsLastBatches(ChannelsLast):
     "fastai's `ChannelsLast`, also giving the model each image batch channels-last, as a plain tensor."
     def before_batch(self): self.learn.xb = tuple(plain_channels_last(x) for x in self.xb)
 
+# %% ../nbs/01_learner.ipynb #c016e
+class FreezeBNStats(Callback):
+    "Keep the body's BatchNorm layers in evaluation mode while training: they use and keep their pretrained statistics."
+    order = TrainEvalCallback.order + 1  # just after `TrainEvalCallback` sets the whole model to training mode
+    def before_train(self):
+        for m in self.learn.model[0].modules():
+            if isinstance(m, nn.modules.batchnorm._BatchNorm): m.eval()
+
 # %% ../nbs/01_learner.ipynb #c018
 def network_error(e:BaseException) -> bool:
     "True when `e`, or an error it came from, is a failed connection or download (not a bug, nor a lack of memory)."
@@ -143,6 +156,7 @@ def cars_learner(
     mixup:float=0., # MixUp's Beta(alpha, alpha) parameter (0: off)
     seed:int|None=42, # Seed for the head's initialisation and everything random after it
     channels_last:bool=True, # Train in channels-last memory format: about twice as fast on a CPU
+    freeze_bn_stats:bool=False, # Keep the body's BatchNorm statistics as pretrained while training (`FreezeBNStats`)
     **kwargs
 ) -> Learner:
     "A fastai Learner for cars: accuracy, top-5 accuracy and macro F1; channels-last; mixed precision on CUDA."
@@ -154,7 +168,8 @@ def cars_learner(
     if weights is not None and kind == 'torchvision':
         meta = model_meta[fn]
         fn, extra = _torchvision_from_file(fn, Path(weights)), dict(cut=meta['cut'], splitter=meta['split'])
-    extra_cbs = [*([MixUp(mixup)] if mixup else []), *([ChannelsLastBatches()] if channels_last else [])]
+    extra_cbs = [*([MixUp(mixup)] if mixup else []), *([ChannelsLastBatches()] if channels_last else []),
+                 *([FreezeBNStats()] if freeze_bn_stats else [])]
     kwargs = {'metrics': cars_metrics(), **kwargs, 'cbs': [*L(kwargs.get('cbs')), *extra_cbs]}
     try: learn = vision_learner(dls, fn, pretrained=pretrained, loss_func=_loss(label_smoothing), **extra, **kwargs)
     except Exception as e:
@@ -374,6 +389,36 @@ def phase_sizes(final:int|None, freeze_epochs:int, epochs:int, freeze_size:int|N
     return dict(frozen=[min(freeze_size or final, final)] * freeze_epochs,
                 unfrozen=size_schedule(min(min_size or final, final), final, epochs))
 
+# %% ../nbs/01_learner.ipynb #c037q
+def body_features(learn:Learner, dl) -> tuple[Tensor, Tensor]:
+    "Features (the head's input after its pooling) and targets of every batch of `dl`, computed in evaluation mode."
+    body, pool = learn.model[0], learn.model[1][:2]
+    channels_last = any(isinstance(cb, ChannelsLast) for cb in learn.cbs)
+    learn.model.eval()
+    feats, targs = [], []
+    with torch.no_grad():
+        for xb, yb in progress_bar(dl, leave=False):
+            feats.append(pool(body(plain_channels_last(xb) if channels_last else xb)).as_subclass(Tensor).float())
+            targs.append(yb.as_subclass(Tensor))
+    return torch.cat(feats), torch.cat(targs)
+
+# %% ../nbs/01_learner.ipynb #c037s
+def probe_head(
+    learn:Learner, # From `cars_learner`, its body frozen
+    passes:int=20, # One-cycle passes of the head over the cached features
+    suggest:str='valley', # lr_find suggestion for the head's learning rate
+    lr_find_iters:int=100, # Mini-batches in the head's lr_find
+) -> dict:
+    "Train `learn`'s head on cached features of its un-augmented training and validation images; the phase's record."
+    start, dls = time.time(), learn.dls
+    train = dls.test_dl(dls.train.items, with_labels=True)  # the training images through the validation transforms
+    feats = [TensorDataset(*body_features(learn, dl)) for dl in (train, dls.valid)]
+    head = Learner(DataLoaders.from_dsets(*feats, bs=dls.bs, shuffle=True, device=dls.device), learn.model[1][2:],
+                   loss_func=learn.loss_func, metrics=cars_metrics(), path=learn.path, model_dir=learn.model_dir)
+    found = find_lr(head, suggest, lr_find_iters)
+    head.fit_one_cycle(passes, found['lr'])
+    return {**_phase_record(head, 'frozen', found['lr'], 1, 0, found, None, time.time() - start), 'probe': passes}
+
 # %% ../nbs/01_learner.ipynb #c039
 def fine_tune_with_lr_find(
     learn:Learner, # From `cars_learner`
@@ -386,6 +431,7 @@ def fine_tune_with_lr_find(
     min_size:int|None=None, # Progressive resizing: the unfrozen phase starts at this side and ends at the loaders' size
     resume:bool=False, # Continue from `learn.path/checkpoint.json` when it exists
     cbs:list|None=None, # Extra callbacks for both phases
+    probe:int=0, # Frozen phase: train the head this many passes over cached features (`probe_head`), not on images
 ) -> dict:
     "Frozen one-cycle at lr_find's rate, unfreeze, lr_find again, one-cycle at `slice(lr/div, lr)`; the record."
     state = read_checkpoint(learn) if resume else None
@@ -398,11 +444,17 @@ def fine_tune_with_lr_find(
                                         or (state['phase'] == name and state['epoch'] + 1 >= n_epochs))):
             continue
         learn.freeze() if name == 'frozen' else learn.unfreeze()
+        if name == 'frozen' and probe:
+            phase = probe_head(learn, probe, suggests[i], lr_find_iters)
+            record['phases'] = [p for p in record['phases'] if p['phase'] != name] + [phase]
+            write_checkpoint(learn, name, n_epochs - 1, phase['lr'], record)
+            continue
         sizes, resuming, start_time = plan[name], state is not None and state['phase'] == name, time.time()
         if sizes: set_batch_size_px(learn.dls.train, sizes[0])  # lr_find sees the images the phase starts with
         found = None if resuming else find_lr(learn, suggests[i], lr_find_iters)
         if sizes: set_batch_size_px(learn.dls.train, final)
-        frozen_lr = next((p['lr'] for p in record['phases'] if p['phase'] == 'frozen'), None)
+        # the unfrozen rate is kept near a frozen phase's on images; a probe's rate on features is no guide
+        frozen_lr = next((p['lr'] for p in record['phases'] if p['phase'] == 'frozen' and not p.get('probe')), None)
         lr = state['lr'] if resuming else found['lr'] if name == 'frozen' else unfrozen_lr(found['lr'], frozen_lr)
         start = state['epoch'] + 1 if resuming else 0
         for cb in L(cbs).filter(lambda cb: isinstance(cb, _Resumable)):
@@ -497,6 +549,7 @@ def plan_epochs(
     lr_find_iters:int=100, # Mini-batches in each lr_find
     max_epochs:int=100, # Never plan more unfrozen epochs than this
     reserve:float=0.1, # Share of the budget kept for what is not timed (building the learner, export)
+    probe:bool=False, # The frozen phase is `probe_head`: one forward pass over the training images at the final size
 ) -> dict:
     "The (frozen, unfrozen) epochs that fit in `minutes`, from speeds measured on real batches at each size used."
     final = batch_size_px(learn.dls.train)
@@ -510,9 +563,10 @@ def plan_epochs(
     overhead = epoch_overhead(learn)
     def seconds(fe, e):
         sizes = phase_sizes(final, fe, e, freeze_size, min_size)['unfrozen'] or [None] * e
-        t = fe * n_train / frozen_speed + sum(n_train / speed[s]
-                                              for s in sizes) + (fe + e + 1) * (n_valid / valid_speed + overhead)
-        return t + (fe > 0) * lr_find_iters * bs / frozen_speed + lr_find_iters * bs / speed[sizes[0]]
+        frozen = fe * n_train / frozen_speed + (fe > 0) * lr_find_iters * bs / frozen_speed
+        if probe and fe: frozen = n_train / valid_speed  # forward only; its lr_find runs on cached features
+        t = frozen + sum(n_train / speed[s] for s in sizes) + (fe + e + 1) * (n_valid / valid_speed + overhead)
+        return t + lr_find_iters * bs / speed[sizes[0]]
     budget = minutes * 60 * (1 - reserve)
     for fe in (freeze_epochs, 0):
         fits = [e for e in range(1, max_epochs + 1) if seconds(fe, e) <= budget]
@@ -531,12 +585,13 @@ def budget_plan(learn:Learner, r:Recipe, minutes:float, resume:bool=False, say=N
     "The epochs of `r` that fit in `minutes` (`plan_epochs`), kept in `budget.json` so that `--resume` keeps the plan."
     f = Path(learn.path)/'budget.json'
     if resume and f.exists(): return json.loads(f.read_text())
-    plan = plan_epochs(learn, minutes, r.freeze_epochs, r.freeze_size, r.min_size, r.lr_find_iters, max_epochs)
+    plan = plan_epochs(learn, minutes, r.freeze_epochs, r.freeze_size, r.min_size, r.lr_find_iters, max_epochs,
+                       probe=r.probe > 0)
     Path(learn.path).mkdir(parents=True, exist_ok=True); f.write_text(json.dumps(plan, indent=1))
     if say:
         say(f"Budget {minutes:g} min: measured {plan['images_per_second']} training images/s by size, so "
-            f"{plan['freeze_epochs']} frozen + "
-                f"{plan['epochs']} unfrozen epochs, expected to take {plan['estimate_minutes']:g} min")
+            f"{plan['freeze_epochs']} frozen + {plan['epochs']} unfrozen epochs, expected to take "
+            f"{plan['estimate_minutes']:g} min")
     return plan
 
 def fit_recipe(
@@ -553,16 +608,14 @@ def fit_recipe(
 ) -> tuple:
     "Build the DataLoaders and learner the recipe `r` describes, train them; return (learner, record)."
     load = dict(valid_pct=valid_pct, seed=seed, bs=r.bs, crop=r.crop, aug=r.aug, num_workers=num_workers,
-                item_size=r.item_size,
-                min_scale=r.min_scale, min_zoom=r.min_zoom, valid_pad=r.valid_pad)
+                item_size=r.item_size, min_scale=r.min_scale, min_zoom=r.min_zoom, valid_pad=r.valid_pad)
     dls = cars_dataloaders(df, size=r.size, **load)
     learn = cars_learner(dls, r.arch, pretrained=r.pretrained, weights=weights, label_smoothing=r.label_smoothing,
-                         mixup=r.mixup,
-                         seed=seed, path=path)
+                         mixup=r.mixup, seed=seed, path=path, freeze_bn_stats=r.freeze_bn_stats)
     plan = budget_plan(learn, r, budget, resume, say, max_epochs or 100) if budget else None
     if plan: r = replace(r, freeze_epochs=plan['freeze_epochs'], epochs=plan['epochs'])
     record = fine_tune_with_lr_find(learn, r.freeze_epochs, r.epochs, r.suggest, r.div, r.lr_find_iters, r.freeze_size,
-                                    r.min_size, resume=resume, cbs=cbs)
+                                    r.min_size, resume=resume, cbs=cbs, probe=r.probe)
     return learn, {**record, **({'budget': plan} if plan else {})}
 
 # %% ../nbs/01_learner.ipynb #c048m
