@@ -410,6 +410,7 @@ def probe_head(
     lr_find_iters:int=100, # Mini-batches in the head's lr_find
 ) -> dict:
     "Train `learn`'s head on cached features of its un-augmented training and validation images; the phase's record."
+    if passes < 1: raise ValueError(f"A probe needs at least one pass over the features, not {passes}; 0 turns it off")
     start, dls = time.time(), learn.dls
     train = dls.test_dl(dls.train.items, with_labels=True)  # the training images through the validation transforms
     feats = [TensorDataset(*body_features(learn, dl)) for dl in (train, dls.valid)]
