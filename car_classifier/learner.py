@@ -127,6 +127,8 @@ class ChannelsLastBatches(ChannelsLast):
     "fastai's `ChannelsLast`, also giving the model each image batch channels-last, as a plain tensor."
     def before_batch(self): self.learn.xb = tuple(plain_channels_last(x) for x in self.xb)
 
+def _channels_last(learn) -> bool: return any(isinstance(cb, ChannelsLast) for cb in learn.cbs)
+
 # %% ../nbs/01_learner.ipynb #c016e
 class FreezeBNStats(Callback):
     "Keep the body's BatchNorm layers in evaluation mode while training: they use and keep their pretrained statistics."
@@ -393,7 +395,7 @@ def phase_sizes(final:int|None, freeze_epochs:int, epochs:int, freeze_size:int|N
 def body_features(learn:Learner, dl) -> tuple[Tensor, Tensor]:
     "Features (the head's input after its pooling) and targets of every batch of `dl`, computed in evaluation mode."
     body, pool = learn.model[0], learn.model[1][:2]
-    channels_last = any(isinstance(cb, ChannelsLast) for cb in learn.cbs)
+    channels_last = _channels_last(learn)
     learn.model.eval()
     feats, targs = [], []
     with torch.no_grad():
@@ -445,26 +447,24 @@ def fine_tune_with_lr_find(
                                         or (state['phase'] == name and state['epoch'] + 1 >= n_epochs))):
             continue
         learn.freeze() if name == 'frozen' else learn.unfreeze()
-        if name == 'frozen' and probe:
-            phase = probe_head(learn, probe, suggests[i], lr_find_iters)
-            record['phases'] = [p for p in record['phases'] if p['phase'] != name] + [phase]
-            write_checkpoint(learn, name, n_epochs - 1, phase['lr'], record)
-            continue
-        sizes, resuming, start_time = plan[name], state is not None and state['phase'] == name, time.time()
-        if sizes: set_batch_size_px(learn.dls.train, sizes[0])  # lr_find sees the images the phase starts with
-        found = None if resuming else find_lr(learn, suggests[i], lr_find_iters)
-        if sizes: set_batch_size_px(learn.dls.train, final)
-        # the unfrozen rate is kept near a frozen phase's on images; a probe's rate on features is no guide
-        frozen_lr = next((p['lr'] for p in record['phases'] if p['phase'] == 'frozen' and not p.get('probe')), None)
-        lr = state['lr'] if resuming else found['lr'] if name == 'frozen' else unfrozen_lr(found['lr'], frozen_lr)
-        start = state['epoch'] + 1 if resuming else 0
-        for cb in L(cbs).filter(lambda cb: isinstance(cb, _Resumable)):
-            cb.carried = state.get('trackers', {}).get(type(cb).__name__) if resuming else None
-        _fit_phase(learn, name, n_epochs, lr, div, start, record,
-                   [*([ProgressiveResize(sizes, final)] if sizes else []), *L(cbs)])
-        phase = _phase_record(learn, name, lr, n_epochs, start, found, sizes, time.time() - start_time)
+        if name == 'frozen' and probe: phase = probe_head(learn, probe, suggests[i], lr_find_iters)
+        else:
+            sizes, resuming, start_time = plan[name], state is not None and state['phase'] == name, time.time()
+            if sizes: set_batch_size_px(learn.dls.train, sizes[0])  # lr_find sees the images the phase starts with
+            found = None if resuming else find_lr(learn, suggests[i], lr_find_iters)
+            if sizes: set_batch_size_px(learn.dls.train, final)
+            # the unfrozen rate is kept near a frozen phase's on images; a probe's rate on features is no guide
+            frozen_lr = next((p['lr'] for p in record['phases'] if p['phase'] == 'frozen' and not p.get('probe')),
+                             None)
+            lr = state['lr'] if resuming else found['lr'] if name == 'frozen' else unfrozen_lr(found['lr'], frozen_lr)
+            start = state['epoch'] + 1 if resuming else 0
+            for cb in L(cbs).filter(lambda cb: isinstance(cb, _Resumable)):
+                cb.carried = state.get('trackers', {}).get(type(cb).__name__) if resuming else None
+            _fit_phase(learn, name, n_epochs, lr, div, start, record,
+                       [*([ProgressiveResize(sizes, final)] if sizes else []), *L(cbs)])
+            phase = _phase_record(learn, name, lr, n_epochs, start, found, sizes, time.time() - start_time)
         record['phases'] = [p for p in record['phases'] if p['phase'] != name] + [phase]
-        write_checkpoint(learn, name, n_epochs - 1, lr, record)
+        write_checkpoint(learn, name, n_epochs - 1, phase['lr'], record)
     learn.training_record = record
     return record
 
@@ -515,7 +515,7 @@ def images_per_second(learn:Learner, size:int|None, n:int=3, train:bool=True) ->
     if size: set_batch_size_px(learn.dls.train, size)
     state, model = copy.deepcopy(learn.model.state_dict()), learn.model
     model.train(train)
-    channels_last = any(isinstance(cb, ChannelsLast) for cb in learn.cbs)
+    channels_last = _channels_last(learn)
     if channels_last: model.to(memory_format=torch.channels_last)  # as `ChannelsLast.before_fit` will
     it, times, seen = _endless(dl), [], 0
     try:
