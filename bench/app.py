@@ -57,8 +57,9 @@ def load(url:str, image:Path, clients:int, requests:int, via:str='http') -> list
     times, lock = [], threading.Lock()
     def client():
         if via == 'http': c = httpx.Client(base_url=url, timeout=120); ask = lambda: http_predict(c, image)
-        else: c = Client(url, verbose=False); ask = lambda: c.predict(handle_file(str(image)), False,
-                                                                      api_name='/predict')
+        else:
+            c = Client(url, verbose=False)
+            ask = lambda: c.predict(handle_file(str(image)), False, api_name='/predict')
         ask()  # connect and warm up
         barrier.wait()
         for _ in range(requests):
@@ -119,8 +120,9 @@ def main():
 
     print(f"\n{a.arch}, 196 classes, ONNX Runtime, one {image.name} (640x480) per request, server concurrency limit "
           f"{limit}, {os.cpu_count()} cores")
-    for name, v in colds.items(): print(f"cold start, process start -> first answer, {name:30s} {np.median(v):6.2f} s  "
-                                        f"(runs: {', '.join(f'{x:.2f}' for x in v)})")
+    for name, v in colds.items():
+        runs = ', '.join(f'{x:.2f}' for x in v)
+        print(f"cold start, process start -> first answer, {name:30s} {np.median(v):6.2f} s  (runs: {runs})")
     print(f"baseline: CarClassifier.predict in process, no server, p50 {base:.1f} ms\n")
     print(f"{'client':14s} {'clients':>7s} {'p50 ms':>8s} {'p95 ms':>8s} {'req/s':>7s} {'p50 / baseline':>15s}")
     for r in rows: print(f"{r['via']:14s} {r['clients']:7d} {r['p50']:8.1f} {r['p95']:8.1f} {r['throughput']:7.1f} "

@@ -12,9 +12,8 @@ from car_classifier.inference import CarClassifier
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument('model'); p.add_argument('data'); p.add_argument('--threads', type=int,
-                                                                    default=2); p.add_argument('--rounds', type=int,
-                                                                                               default=30)
+    p.add_argument('model'); p.add_argument('data')
+    p.add_argument('--threads', type=int, default=2); p.add_argument('--rounds', type=int, default=30)
     a = p.parse_args()
     df = cars_dataframe(a.data)
     test = df[df.is_test & df.label.notna()]

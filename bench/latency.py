@@ -53,15 +53,16 @@ def cold_start(model_dir:Path, image:Path, threads:int, runs:int=3) -> float:
             f"print(c.predict({str(image)!r}).top.label)")
     times = []
     for _ in range(runs):
-        t = time.perf_counter(); subprocess.run([sys.executable, '-c', code], check=True,
-                                                capture_output=True); times.append(time.perf_counter() - t)
+        t = time.perf_counter()
+        subprocess.run([sys.executable, '-c', code], check=True, capture_output=True)
+        times.append(time.perf_counter() - t)
     return float(np.median(times))
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument('--rounds', type=int, default=30); p.add_argument('--threads', type=int, default=2)
-    p.add_argument('--arch', default='resnet34'); p.add_argument('--size', type=int,
-                                                                 default=224); p.add_argument('--image')
+    p.add_argument('--arch', default='resnet34'); p.add_argument('--size', type=int, default=224)
+    p.add_argument('--image')
     a = p.parse_args()
     torch.set_num_threads(a.threads)
     tmp = Path(tempfile.mkdtemp())
@@ -109,8 +110,8 @@ def main():
     speedup, overhead = p50['fastai learn.predict'] / ours, ours / fastest_bare
     cold = cold_start(model_dir, image, a.threads)
     print(f"cold start, process start to first prediction (onnx, fast): {cold:.2f} s (median of 3)")
-    fast, int8 = p50['not exact: CarClassifier.predict (onnx, fast)'], p50['not exact: int8 '
-                                                                           'CarClassifier.predict (fast)']
+    fast = p50['not exact: CarClassifier.predict (onnx, fast)']
+    int8 = p50['not exact: int8 CarClassifier.predict (fast)']
     print("\nnot exact, fast path (reduced-scale JPEG decode, one resize): learn.predict / it "
           f"{p50['fastai learn.predict'] / fast:.2f}x")
     print("not exact, int8 (see bench/int8.py for its fidelity):      learn.predict / it "

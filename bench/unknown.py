@@ -20,15 +20,13 @@ from car_classifier.data import IMAGE_SUFFIXES, cars_dataframe
 def degenerate_inputs() -> dict:
     "Inputs with no car in them that a network would still answer."
     rng = np.random.default_rng(0)
+    stripes = np.tile((np.arange(224) // 8 % 2 * 255).astype(np.uint8)[None, :, None], (224, 1, 3))
     return {'1x1 pixel': Image.new('RGB', (1, 1), 'red'),
             '8x8 pixels of noise': Image.fromarray(rng.integers(0, 255, (8, 8, 3), dtype=np.uint8)),
             'black 224x224': Image.new('RGB', (224, 224)), 'white 224x224': Image.new('RGB', (224, 224), 'white'),
             'grey 640x480': Image.new('RGB', (640, 480), (128, 128, 128)),
             'noise 224x224': Image.fromarray(rng.integers(0, 255, (224, 224, 3), dtype=np.uint8)),
-            'vertical stripes 224x224': Image.fromarray(np.tile((np.arange(224) // 8 % 2 * 255).astype(np.uint8)[None,
-                                                                                                                 :,
-                                                                                                                 None],
-                                                                (224, 1, 3)))}
+            'vertical stripes 224x224': Image.fromarray(stripes)}
 
 def answer(clf, image) -> tuple:
     "(top label, its probability, known or not, error) for one image."

@@ -20,8 +20,8 @@ def wait_for(url:str, proc:subprocess.Popen, timeout:float=180) -> float:
     "Seconds until `url` answers; fails with the server's output if it dies or stays silent."
     start = time.perf_counter()
     while time.perf_counter() - start < timeout:
-        if proc.poll() is not None: raise AssertionError("the server exited with "
-                                                         f"{proc.returncode}:\n{proc.stdout.read()[-3000:]}")
+        if proc.poll() is not None:
+            raise AssertionError(f"the server exited with {proc.returncode}:\n{proc.stdout.read()[-3000:]}")
         try:
             urllib.request.urlopen(url, timeout=2); return time.perf_counter() - start
         except OSError: time.sleep(0.3)

@@ -27,8 +27,8 @@ def convert(pth:Path, arch:str) -> dict:
     src = [(k, v) for k, v in torch.load(pth, map_location='cpu', weights_only=True).items() if not skip(k)]
     model = timm.create_model(arch, pretrained=False)
     dst = [(k, v) for k, v in model.state_dict().items() if not skip(k)]
-    if len(src) != len(dst): raise ValueError(f"{pth.name} holds {len(src)} tensors, timm's {arch} {len(dst)}: not the "
-                                              "same network")
+    if len(src) != len(dst):
+        raise ValueError(f"{pth.name} holds {len(src)} tensors, timm's {arch} {len(dst)}: not the same network")
     for (ks, vs), (kd, vd) in zip(src, dst):
         if vs.shape != vd.shape: raise ValueError(f"{ks} {tuple(vs.shape)} does not fit {kd} {tuple(vd.shape)}")
     out = {kd: vs.contiguous() for (_, vs), (kd, _) in zip(src, dst)}
