@@ -195,6 +195,7 @@ def add_train_parser(sub):
                              ('label-smoothing', float, 'label smoothing (0: off)'),
                              ('mixup', float, 'MixUp alpha (0: off)'),
                              ('div', float, 'unfrozen learning rates: slice(lr/div, lr)'),
+                             ('lr', float, "the unfrozen phase's top learning rate (default: lr_find's suggestion)"),
                              ('lr-find-iters', int, 'mini-batches per lr_find'),
                              ('probe', int, 'frozen phase: head passes over cached features (0: train it on images)')):
         train.add_argument(f'--{flag}', type=kind, help=text)

@@ -120,6 +120,7 @@ class Recipe:
     mixup: float = 0. # MixUp's alpha (0: off)
     suggest: tuple = ('valley', 'minimum') # lr_find suggestion of the frozen and the unfrozen phase
     div: float = 100. # unfrozen learning rates: slice(lr/div, lr)
+    lr: float|None = None # the unfrozen phase's top learning rate (None: lr_find's suggestion)
     lr_find_iters: int = 100 # mini-batches per lr_find
     crop: bool = False # crop images to their bounding boxes
     aug: bool = True # batch augmentation (random crops, flips, warps, lighting)

@@ -435,6 +435,7 @@ def fine_tune_with_lr_find(
     resume:bool=False, # Continue from `learn.path/checkpoint.json` when it exists
     cbs:list|None=None, # Extra callbacks for both phases
     probe:int=0, # Frozen phase: train the head this many passes over cached features (`probe_head`), not on images
+    lr:float|None=None, # Unfrozen phase: this top rate, not lr_find's (whose search is then skipped)
 ) -> dict:
     "Frozen one-cycle at lr_find's rate, unfreeze, lr_find again, one-cycle at `slice(lr/div, lr)`; the record."
     state = read_checkpoint(learn) if resume else None
@@ -451,18 +452,19 @@ def fine_tune_with_lr_find(
         else:
             sizes, resuming, start_time = plan[name], state is not None and state['phase'] == name, time.time()
             if sizes: set_batch_size_px(learn.dls.train, sizes[0])  # lr_find sees the images the phase starts with
-            found = None if resuming else find_lr(learn, suggests[i], lr_find_iters)
+            found = None if resuming or (name == 'unfrozen' and lr) else find_lr(learn, suggests[i], lr_find_iters)
             if sizes: set_batch_size_px(learn.dls.train, final)
             # the unfrozen rate is kept near a frozen phase's on images; a probe's rate on features is no guide
             frozen_lr = next((p['lr'] for p in record['phases'] if p['phase'] == 'frozen' and not p.get('probe')),
                              None)
-            lr = state['lr'] if resuming else found['lr'] if name == 'frozen' else unfrozen_lr(found['lr'], frozen_lr)
+            rate = (state['lr'] if resuming else found['lr'] if name == 'frozen'
+                    else lr or unfrozen_lr(found['lr'], frozen_lr))
             start = state['epoch'] + 1 if resuming else 0
             for cb in L(cbs).filter(lambda cb: isinstance(cb, _Resumable)):
                 cb.carried = state.get('trackers', {}).get(type(cb).__name__) if resuming else None
-            _fit_phase(learn, name, n_epochs, lr, div, start, record,
+            _fit_phase(learn, name, n_epochs, rate, div, start, record,
                        [*([ProgressiveResize(sizes, final)] if sizes else []), *L(cbs)])
-            phase = _phase_record(learn, name, lr, n_epochs, start, found, sizes, time.time() - start_time)
+            phase = _phase_record(learn, name, rate, n_epochs, start, found, sizes, time.time() - start_time)
         record['phases'] = [p for p in record['phases'] if p['phase'] != name] + [phase]
         write_checkpoint(learn, name, n_epochs - 1, phase['lr'], record)
     learn.training_record = record
@@ -551,16 +553,17 @@ def plan_epochs(
     max_epochs:int=100, # Never plan more unfrozen epochs than this
     reserve:float=0.1, # Share of the budget kept for what is not timed (building the learner, export)
     probe:bool=False, # The frozen phase is `probe_head`: one forward pass over the training images at the final size
+    n:int=12, # Mini-batches timed at each size: fewer let the loader's prefetched batches flatter the speed
 ) -> dict:
     "The (frozen, unfrozen) epochs that fit in `minutes`, from speeds measured on real batches at each size used."
     final = batch_size_px(learn.dls.train)
     n_train, n_valid, bs = len(learn.dls.train.dataset), len(learn.dls.valid.dataset), learn.dls.train.bs
     learn.freeze()
-    frozen_speed = images_per_second(learn, min(freeze_size or final, final) if final else None)
+    frozen_speed = images_per_second(learn, min(freeze_size or final, final) if final else None, n)
     learn.unfreeze()
     steps = sorted(set(size_schedule(min(min_size or final, final), final, max_epochs))) if final else [None]
-    speed = {s: images_per_second(learn, s) for s in steps}
-    valid_speed = images_per_second(learn, final, train=False)
+    speed = {s: images_per_second(learn, s, n) for s in steps}
+    valid_speed = images_per_second(learn, final, n, train=False)
     overhead = epoch_overhead(learn)
     def seconds(fe, e):
         sizes = phase_sizes(final, fe, e, freeze_size, min_size)['unfrozen'] or [None] * e
@@ -616,7 +619,7 @@ def fit_recipe(
     plan = budget_plan(learn, r, budget, resume, say, max_epochs or 100) if budget else None
     if plan: r = replace(r, freeze_epochs=plan['freeze_epochs'], epochs=plan['epochs'])
     record = fine_tune_with_lr_find(learn, r.freeze_epochs, r.epochs, r.suggest, r.div, r.lr_find_iters, r.freeze_size,
-                                    r.min_size, resume=resume, cbs=cbs, probe=r.probe)
+                                    r.min_size, resume=resume, cbs=cbs, probe=r.probe, lr=r.lr)
     return learn, {**record, **({'budget': plan} if plan else {})}
 
 # %% ../nbs/01_learner.ipynb #c048m
