@@ -438,6 +438,8 @@ def fine_tune_with_lr_find(
     lr:float|None=None, # Unfrozen phase: this top rate, not lr_find's (whose search is then skipped)
 ) -> dict:
     "Frozen one-cycle at lr_find's rate, unfreeze, lr_find again, one-cycle at `slice(lr/div, lr)`; the record."
+    if lr is not None and lr <= 0:
+        raise ValueError(f"A learning rate must be above 0, not {lr}; leave it out to use lr_find's")
     state = read_checkpoint(learn) if resume else None
     record = state['record'] if state else dict(arch=getattr(learn, 'arch_name', None), div=div, phases=[])
     suggests = (suggest, suggest) if isinstance(suggest, str) else tuple(suggest)
