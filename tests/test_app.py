@@ -63,6 +63,14 @@ def browser_or_skip():
     if os.environ.get('CAR_CLASSIFIER_REQUIRE_BROWSER'): pytest.fail(reason)
     pytest.skip(reason)
 
+def upload(page, photo:Path):
+    "Put `photo` in the page's empty image input and wait until its upload has finished (its preview is in the page)."
+    page.locator('#car-image img').first.wait_for(state='detached', timeout=10_000)  # the last photo's preview is gone
+    page.locator('#car-image input[type=file]').set_input_files(str(photo))
+    # Gradio drops a click made while an upload is still running ("Waiting for file(s) to finish uploading, please
+    # retry."), so pressing Recognise at once only works on a fast machine.
+    page.locator('#car-image img').first.wait_for(state='attached', timeout=60_000)
+
 def test_page_in_a_browser(model, demo_server, tmp_path):
     "Upload a photo in headless Chromium, press Recognise, read the answer; a truncated photo shows an error and the page still works."
     from car_classifier.inference import CarClassifier
@@ -74,21 +82,23 @@ def test_page_in_a_browser(model, demo_server, tmp_path):
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
         page = browser.new_page()
+        # every upload takes at least a second, as on a slow machine or network: the test must wait for it
+        page.route('**/upload*', lambda route: (time.sleep(1), route.continue_()))
         page.goto(demo_server)
-        page.locator('#car-image input[type=file]').set_input_files(str(photo))
+        upload(page, photo)
         page.locator('#recognise').click()
         page.locator('#verdict').get_by_text(expected).first.wait_for(timeout=60_000)
         assert expected in page.locator('#top-k').inner_text(timeout=10_000)
         assert 'Confidence' in page.locator('#verdict').inner_text()
         # a bad photo: the message appears in the page, the old answer is cleared
         page.locator('#car-image button[aria-label="Remove Image"]').click()
-        page.locator('#car-image input[type=file]').set_input_files(str(cut))
+        upload(page, cut)
         page.locator('#recognise').click()
         page.get_by_text('cut.jpg is not an image Pillow can read').first.wait_for(timeout=60_000)
         assert expected not in page.locator('#verdict').inner_text()
         # and the page carries on answering
         page.locator('#car-image button[aria-label="Remove Image"]').click()
-        page.locator('#car-image input[type=file]').set_input_files(str(photo))
+        upload(page, photo)
         page.locator('#recognise').click()
         page.locator('#verdict').get_by_text(expected).first.wait_for(timeout=60_000)
         browser.close()
