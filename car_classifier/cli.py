@@ -8,7 +8,7 @@ Docs: https://car-classifier.github.io/car_classifier/cli.html.md"""
 from __future__ import annotations
 import argparse, csv, glob, json, os, shutil, sys, tempfile, time, warnings
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, fields, replace
+from dataclasses import fields, replace
 from pathlib import Path
 
 import numpy as np
@@ -22,11 +22,11 @@ from .inference import open_image, packaged_model_dir
 # %% auto #0
 __all__ = ['TRAIN_PACKAGES', 'SUBCOMMANDS', 'METRIC_NAMES', 'SHIPPED_FILES', 'HUB_FILES', 'SPACE_NEEDS', 'missing_extra',
            'subcommand', 'cli_parser', 'main', 'sample_path', 'data_command', 'add_data_parser', 'save_examples',
-           'train_command', 'add_train_parser', 'image_files', 'predict_rows', 'prediction_record', 'table_line',
-           'predict_command', 'add_serving_options', 'add_predict_parser', 'export_command', 'evaluate_command',
-           'compare_command', 'add_evaluate_parsers', 'example_images', 'demo_command', 'space_command',
-           'add_demo_parsers', 'model_card', 'write_head', 'package_model', 'shipped_summary', 'package_command',
-           'add_package_parser', 'hub_token', 'model_repo_folder', 'push_command', 'add_push_parser']
+           'train_recipe', 'train_command', 'add_train_parser', 'image_files', 'predict_rows', 'prediction_record',
+           'table_line', 'predict_command', 'add_serving_options', 'add_predict_parser', 'export_command',
+           'evaluate_command', 'compare_command', 'add_evaluate_parsers', 'example_images', 'demo_command',
+           'space_command', 'add_demo_parsers', 'model_card', 'write_head', 'package_model', 'shipped_summary',
+           'package_command', 'add_package_parser', 'hub_token', 'model_repo_folder', 'push_command', 'add_push_parser']
 
 # %% ../nbs/05_cli.ipynb #c004a
 TRAIN_PACKAGES = ('torch', 'torchvision', 'fastai', 'fastprogress', 'timm', 'accelerate', 'onnx', 'scipy', 'matplotlib',
@@ -140,21 +140,28 @@ def save_examples(df, dest:Path, n:int=6) -> list:
     return [Path(shutil.copy(r.fname, dest/f"{i:02d}_{r.label.replace('/', '-')}{Path(r.fname).suffix.lower()}"))
             for i, r in enumerate(picked.itertuples())]
 
+def train_recipe(args, is_sample:bool=False) -> tuple[Recipe, str|None]:
+    "The recipe `train` runs for `args`, and why it was picked when `--recipe` was left out (None otherwise)."
+    from car_classifier.learner import hardware_recipe
+    options = {f.name: getattr(args, f.name) for f in fields(Recipe) if f.name != 'name' and hasattr(args, f.name)}
+    name, why = (args.recipe or ('sample' if is_sample else None)), None
+    if name is None: name, why = hardware_recipe()
+    r = recipe(name, **options, pretrained=False if args.no_pretrained else None)
+    if args.probe is not None or args.freeze_bn_stats is not None: r = replace(r, probe_max_images=None)  # as given
+    return r, why
+
 def train_command(args) -> int:
     "Train on `args.data` with the recipe and the options given, and write the model and its record into `args.out`."
     from fastai.torch_core import num_distrib, rank_distrib
-    from car_classifier.learner import fit_recipe, hardware_recipe, plot_training, training_cbs
+    from car_classifier.learner import fit_recipe, plot_training, training_cbs
     from car_classifier.learner import setup_distributed, teardown_distributed
     from car_classifier.export import save_classifier
     setup_distributed()
     started, say = time.time(), (lambda s: print(s, file=sys.stderr,
                                                  flush=True)) if rank_distrib() == 0 else (lambda s: None)
     df, is_sample = _train_data(args)
-    options = {f.name: getattr(args, f.name) for f in fields(Recipe) if f.name != 'name' and hasattr(args, f.name)}
-    name, why = (args.recipe or ('sample' if is_sample else None)), None
-    if name is None: name, why = hardware_recipe()
-    r = recipe(name, **options, pretrained=False if args.no_pretrained else None)
-    if why: say(f"Recipe: {name}, because {why}: {r.summary()} (choose another with --recipe)")
+    r, why = train_recipe(args, is_sample)
+    if why: say(f"Recipe: {r.name}, because {why}: {r.summary()} (choose another with --recipe)")
     out = Path(args.out)
     learn, record = fit_recipe(df, r, args.weights, args.seed, args.valid_pct, args.num_workers, out, args.resume,
                                training_cbs(patience=args.patience),
@@ -162,8 +169,7 @@ def train_command(args) -> int:
     if rank_distrib() == 0:
         save_classifier(learn, out)
         save_examples(df, out/'examples')
-        r = replace(r, **{k: record['budget'][k] for k in ('freeze_epochs', 'epochs')}) if 'budget' in record else r
-        (out/'record.json').write_text(json.dumps(dict(recipe=asdict(r), **record, processes=max(num_distrib(), 1),
+        (out/'record.json').write_text(json.dumps(dict(**record, processes=max(num_distrib(), 1),
                                                      minutes=round((time.time() - started) / 60, 1)), indent=1))
         plot_training(record).savefig(out/'training.png', dpi=80)
         print(json.dumps(dict(out=str(out), **_report(record))))

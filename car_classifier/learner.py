@@ -48,8 +48,8 @@ __all__ = ['TORCHVISION_ARCHS', 'SUGGESTIONS', 'resolve_arch', 'load_state_dict_
            'set_rng_state', 'write_checkpoint', 'EpochCheckpoint', 'read_checkpoint', 'BestModelSaver', 'EarlyStopper',
            'HistoryLogger', 'training_cbs', 'unfrozen_lr', 'size_schedule', 'resizing_tfms', 'batch_size_px',
            'set_batch_size_px', 'ProgressiveResize', 'phase_sizes', 'body_features', 'probe_head',
-           'fine_tune_with_lr_find', 'plot_training', 'hardware_recipe', 'images_per_second', 'epoch_overhead',
-           'plan_epochs', 'budget_plan', 'fit_recipe', 'compare_configs']
+           'fine_tune_with_lr_find', 'plot_training', 'hardware_recipe', 'sized_recipe', 'images_per_second',
+           'epoch_overhead', 'plan_epochs', 'budget_plan', 'fit_recipe', 'compare_configs']
 
 # %% ../nbs/01_learner.ipynb #c006
 TORCHVISION_ARCHS = {f.__name__: f for f in model_meta if callable(f) and f.__module__.startswith('torchvision')}
@@ -503,6 +503,13 @@ def hardware_recipe(cuda:bool|None=None) -> tuple[str, str]:
         return 'default', f"a CUDA GPU was found{name}"
     return 'cpu', f"no CUDA GPU was found; {os.cpu_count()} CPU cores"
 
+def sized_recipe(r:Recipe, n_images:int) -> tuple[Recipe, str|None]:
+    "`r` for `n_images` training images (above `r.probe_max_images`: no probe, BatchNorm statistics learn); and why."
+    if not (r.probe and r.probe_max_images is not None and n_images > r.probe_max_images): return r, None
+    return replace(r, probe=0, freeze_bn_stats=False), (
+        f"{n_images:,} training images, more than the {r.probe_max_images:,} where the probe pays: the head trains on "
+        "images and the BatchNorm statistics learn (give --probe or --freeze-bn-stats to keep them)")
+
 # %% ../nbs/01_learner.ipynb #c048d
 def _endless(dl):
     "The batches of `dl`, started again as often as needed (small datasets have fewer batches than the timing wants)."
@@ -556,6 +563,7 @@ def plan_epochs(
     reserve:float=0.1, # Share of the budget kept for what is not timed (building the learner, export)
     probe:bool=False, # The frozen phase is `probe_head`: one forward pass over the training images at the final size
     n:int=12, # Mini-batches timed at each size: fewer let the loader's prefetched batches flatter the speed
+    lr_find:bool=True, # The unfrozen phase starts with an lr_find (False: its rate is given, `--lr`)
 ) -> dict:
     "The (frozen, unfrozen) epochs that fit in `minutes`, from speeds measured on real batches at each size used."
     final = batch_size_px(learn.dls.train)
@@ -572,7 +580,7 @@ def plan_epochs(
         frozen = fe * n_train / frozen_speed + (fe > 0) * lr_find_iters * bs / frozen_speed
         if probe and fe: frozen = n_train / valid_speed  # forward only; its lr_find runs on cached features
         t = frozen + sum(n_train / speed[s] for s in sizes) + (fe + e + 1) * (n_valid / valid_speed + overhead)
-        return t + lr_find_iters * bs / speed[sizes[0]]
+        return t + lr_find * lr_find_iters * bs / speed[sizes[0]]
     budget = minutes * 60 * (1 - reserve)
     for fe in (freeze_epochs, 0):
         fits = [e for e in range(1, max_epochs + 1) if seconds(fe, e) <= budget]
@@ -592,7 +600,7 @@ def budget_plan(learn:Learner, r:Recipe, minutes:float, resume:bool=False, say=N
     f = Path(learn.path)/'budget.json'
     if resume and f.exists(): return json.loads(f.read_text())
     plan = plan_epochs(learn, minutes, r.freeze_epochs, r.freeze_size, r.min_size, r.lr_find_iters, max_epochs,
-                       probe=r.probe > 0)
+                       probe=r.probe > 0, lr_find=r.lr is None)
     Path(learn.path).mkdir(parents=True, exist_ok=True); f.write_text(json.dumps(plan, indent=1))
     if say:
         say(f"Budget {minutes:g} min: measured {plan['images_per_second']} training images/s by size, so "
@@ -609,20 +617,22 @@ def fit_recipe(
     resume:bool=False, # Continue from the checkpoint in `path`
     cbs=None, # Extra callbacks, e.g. `training_cbs()`
     budget:float|None=None, # Minutes: size the epochs to end within them
-    say=None, # Called with the line that tells the budget's plan
+    say=None, # Called with the lines that tell the budget's plan and a change for the data's size
     max_epochs:int|None=None, # With `budget`: at most this many unfrozen epochs
 ) -> tuple:
-    "Build the DataLoaders and learner the recipe `r` describes, train them; return (learner, record)."
+    "Build the DataLoaders and learner the recipe `r` describes, train them; return (learner, record of what ran)."
     load = dict(valid_pct=valid_pct, seed=seed, bs=r.bs, crop=r.crop, aug=r.aug, num_workers=num_workers,
                 item_size=r.item_size, min_scale=r.min_scale, min_zoom=r.min_zoom, valid_pad=r.valid_pad)
     dls = cars_dataloaders(df, size=r.size, **load)
+    r, why = sized_recipe(r, len(dls.train_ds))
+    if why and say: say(why)
     learn = cars_learner(dls, r.arch, pretrained=r.pretrained, weights=weights, label_smoothing=r.label_smoothing,
                          mixup=r.mixup, seed=seed, path=path, freeze_bn_stats=r.freeze_bn_stats)
     plan = budget_plan(learn, r, budget, resume, say, max_epochs or 100) if budget else None
     if plan: r = replace(r, freeze_epochs=plan['freeze_epochs'], epochs=plan['epochs'])
     record = fine_tune_with_lr_find(learn, r.freeze_epochs, r.epochs, r.suggest, r.div, r.lr_find_iters, r.freeze_size,
                                     r.min_size, resume=resume, cbs=cbs, probe=r.probe, lr=r.lr)
-    return learn, {**record, **({'budget': plan} if plan else {})}
+    return learn, {'recipe': dataclasses.asdict(r), **record, **({'budget': plan} if plan else {})}
 
 # %% ../nbs/01_learner.ipynb #c048m
 def compare_configs(df:pd.DataFrame, base:str, names:list, weights=None, seed:int=42, **overrides) -> pd.DataFrame:
