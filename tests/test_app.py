@@ -82,8 +82,8 @@ def test_page_in_a_browser(model, demo_server, tmp_path):
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
         page = browser.new_page()
-        # every upload takes at least a second, as on a slow machine or network: the test must wait for it
-        page.route('**/upload*', lambda route: (time.sleep(1), route.continue_()))
+        # every upload takes 4 s longer, as on a slow machine: a click that does not wait for it is lost
+        page.route('**/upload*', lambda route: (time.sleep(4), route.continue_()))
         page.goto(demo_server)
         upload(page, photo)
         page.locator('#recognise').click()
