@@ -9,7 +9,7 @@ usage: python bench/unknown.py [--model DIR] [--data DATA] [--photos DIR]
 
 Every image goes through `CarClassifier.predict_batch`'s checks and network, as the demo serves it. The threshold is the one the model
 ships with (`config.json`); the table after it shows what other thresholds would give, on the same probabilities."""
-import argparse, io, json
+import argparse, importlib.util, io, json
 from importlib.resources import files
 from pathlib import Path
 import numpy as np
@@ -38,6 +38,8 @@ def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument('--model'); p.add_argument('--data'); p.add_argument('--photos')
     a = p.parse_args()
+    if not a.photos and importlib.util.find_spec('skimage') is None:
+        p.error("the default non-car photos are scikit-image's samples: pip install scikit-image, or pass --photos DIR")
     clf = CarClassifier.from_pretrained(a.model)
     folder = Path(a.photos) if a.photos else Path(str(files('skimage')/'data'))
     photos = sorted(f for f in folder.iterdir() if f.suffix.lower() in IMAGE_SUFFIXES)
