@@ -54,14 +54,12 @@ def main():
     p.add_argument('--float-out', help='keep the rebuilt float32 network here')
     a = p.parse_args()
     from car_classifier.core import ClassifierConfig
-    from car_classifier.data import cars_dataframe, stratified_valid
+    from car_classifier.data import cars_dataloaders
     from car_classifier.export import quantize_onnx
     d = Path(a.model_dir)
     cfg = ClassifierConfig.from_json(d/'config.json')
     net = rebuild_float(onnx.load(a.graph), dequantized(onnx.load(d/'model.int8.onnx')), cfg.input_size)
-    df = cars_dataframe(a.data)
-    train = df[~df.is_test & df.label.notna()].reset_index(drop=True)
-    valid = train[stratified_valid(train, a.valid_pct, a.seed)]
+    valid = cars_dataloaders(a.data, a.valid_pct, a.seed, num_workers=0).valid.items  # the split `train` made
     with tempfile.TemporaryDirectory() as tmp:
         replace(cfg, int8=False).to_json(f'{tmp}/config.json')  # quantize_onnx reads the float32 network
         onnx.save(net, f'{tmp}/model.onnx')
