@@ -22,11 +22,12 @@ from .inference import open_image, packaged_model_dir
 # %% auto #0
 __all__ = ['TRAIN_PACKAGES', 'SUBCOMMANDS', 'METRIC_NAMES', 'SHIPPED_FILES', 'HUB_FILES', 'SPACE_NEEDS', 'missing_extra',
            'subcommand', 'cli_parser', 'main', 'sample_path', 'data_command', 'add_data_parser', 'save_examples',
-           'train_recipe', 'train_command', 'add_train_parser', 'image_files', 'predict_rows', 'prediction_record',
-           'table_line', 'predict_command', 'add_serving_options', 'add_predict_parser', 'export_command',
-           'evaluate_command', 'compare_command', 'add_evaluate_parsers', 'example_images', 'demo_command',
-           'space_command', 'add_demo_parsers', 'model_card', 'write_head', 'package_model', 'shipped_summary',
-           'package_command', 'add_package_parser', 'hub_token', 'model_repo_folder', 'push_command', 'add_push_parser']
+           'train_recipe', 'chosen_recipe', 'train_command', 'add_train_parser', 'image_files', 'predict_rows',
+           'prediction_record', 'table_line', 'predict_command', 'add_serving_options', 'add_predict_parser',
+           'export_command', 'evaluate_command', 'compare_command', 'add_evaluate_parsers', 'example_images',
+           'demo_command', 'space_command', 'add_demo_parsers', 'model_card', 'write_head', 'package_model',
+           'shipped_summary', 'package_command', 'add_package_parser', 'hub_token', 'model_repo_folder', 'push_command',
+           'add_push_parser']
 
 # %% ../nbs/05_cli.ipynb #c004a
 TRAIN_PACKAGES = ('torch', 'torchvision', 'fastai', 'fastprogress', 'timm', 'accelerate', 'onnx', 'scipy', 'matplotlib',
@@ -150,6 +151,16 @@ def train_recipe(args, is_sample:bool=False) -> tuple[Recipe, str|None]:
     if args.probe is not None or args.freeze_bn_stats is not None: r = replace(r, probe_max_images=None)  # as given
     return r, why
 
+def chosen_recipe(args, df, is_sample:bool=False) -> tuple[Recipe, list]:
+    "The recipe `train` runs on `df`, sized to its training images, and the lines saying which recipe and what changed."
+    from car_classifier.data import stratified_valid
+    from car_classifier.learner import sized_recipe
+    r, why = train_recipe(args, is_sample)
+    train = df[~df.is_test & df.label.notna()]
+    r, dropped = sized_recipe(r, int((~stratified_valid(train, args.valid_pct, args.seed)).sum()))
+    lines = [f"Recipe: {r.name}, because {why}: {r.summary()} (choose another with --recipe)"] if why else []
+    return r, lines + ([dropped] if dropped else [])
+
 def train_command(args) -> int:
     "Train on `args.data` with the recipe and the options given, and write the model and its record into `args.out`."
     from fastai.torch_core import num_distrib, rank_distrib
@@ -160,8 +171,8 @@ def train_command(args) -> int:
     started, say = time.time(), (lambda s: print(s, file=sys.stderr,
                                                  flush=True)) if rank_distrib() == 0 else (lambda s: None)
     df, is_sample = _train_data(args)
-    r, why = train_recipe(args, is_sample)
-    if why: say(f"Recipe: {r.name}, because {why}: {r.summary()} (choose another with --recipe)")
+    r, lines = chosen_recipe(args, df, is_sample)
+    for line in lines: say(line)
     out = Path(args.out)
     learn, record = fit_recipe(df, r, args.weights, args.seed, args.valid_pct, args.num_workers, out, args.resume,
                                training_cbs(patience=args.patience),
