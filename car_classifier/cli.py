@@ -153,11 +153,10 @@ def train_recipe(args, is_sample:bool=False) -> tuple[Recipe, str|None]:
 
 def chosen_recipe(args, df, is_sample:bool=False) -> tuple[Recipe, list]:
     "The recipe `train` runs on `df`, sized to its training images, and the lines saying which recipe and what changed."
-    from car_classifier.data import stratified_valid
+    from car_classifier.data import training_split
     from car_classifier.learner import sized_recipe
     r, why = train_recipe(args, is_sample)
-    train = df[~df.is_test & df.label.notna()]
-    r, dropped = sized_recipe(r, int((~stratified_valid(train, args.valid_pct, args.seed)).sum()))
+    r, dropped = sized_recipe(r, int((~training_split(df, args.valid_pct, args.seed).is_valid).sum()))
     lines = [f"Recipe: {r.name}, because {why}: {r.summary()} (choose another with --recipe)"] if why else []
     return r, lines + ([dropped] if dropped else [])
 

@@ -34,7 +34,7 @@ __all__ = ['CARS_COLUMNS', 'CSV_COLUMNS', 'LAYOUTS', 'read_mat', 'mat_annotation
            'mat_cell', 'make_tiny_cars', 'find_under', 'image_folder', 'CarsDataWarning', 'read_official',
            'read_all_in_one', 'read_folders', 'read_csv', 'Layout', 'detect_layout', 'image_problem', 'drop_bad_images',
            'cars_path', 'cars_dataframe', 'cars_summary', 'crop_to_box', 'loosen_frame', 'CarImageLoader',
-           'stratified_valid', 'cars_datablock', 'cars_dataloaders']
+           'stratified_valid', 'cars_datablock', 'training_split', 'cars_dataloaders']
 
 # %% ../nbs/00_data.ipynb #c008
 def read_mat(path:Path, key:str) -> np.ndarray:
@@ -488,6 +488,13 @@ def cars_datablock(
                      item_tfms=Resize(item_size, method=method), batch_tfms=batch_tfms)
 
 # %% ../nbs/00_data.ipynb #c076
+def training_split(df:pd.DataFrame, valid_pct:float=0.2, seed:int=42) -> pd.DataFrame:
+    "The labelled training rows of `df`, `is_valid` marking a seeded `valid_pct` of each class (`stratified_valid`)."
+    train = df[~df.is_test & df.label.notna()].reset_index(drop=True)
+    if train.empty: raise ValueError("No labelled training images: check the dataset's train split (see cars_summary)")
+    train['is_valid'] = stratified_valid(train, valid_pct, seed)
+    return train
+
 @delegates(cars_datablock)
 def cars_dataloaders(
     source:str|Path|pd.DataFrame|None=None, # A `cars_dataframe`, or a path for it (None downloads `URLs.CARS`)
@@ -499,9 +506,7 @@ def cars_dataloaders(
 ) -> DataLoaders:
     "fastai DataLoaders for Stanford Cars: validation carved from train; labelled test rows kept as `dls.test_df`."
     df = source if isinstance(source, pd.DataFrame) else cars_dataframe(source)
-    train = df[~df.is_test & df.label.notna()].reset_index(drop=True)
-    if train.empty: raise ValueError("No labelled training images: check the dataset's train split (see cars_summary)")
-    train['is_valid'] = stratified_valid(train, valid_pct, seed)
+    train = training_split(df, valid_pct, seed)
     dl_kwargs = dict(bs=bs) if num_workers is None else dict(bs=bs, num_workers=num_workers)
     dls = cars_datablock(**kwargs).dataloaders(train, **dl_kwargs)
     dls.test_df = df[df.is_test & df.label.notna()].reset_index(drop=True)
