@@ -21,13 +21,13 @@ from .inference import open_image, packaged_model_dir
 
 # %% auto #0
 __all__ = ['TRAIN_PACKAGES', 'SUBCOMMANDS', 'METRIC_NAMES', 'SHIPPED_FILES', 'HUB_FILES', 'SPACE_NEEDS', 'missing_extra',
-           'subcommand', 'cli_parser', 'main', 'sample_path', 'data_command', 'add_data_parser', 'save_examples',
-           'train_recipe', 'chosen_recipe', 'train_command', 'add_train_parser', 'image_files', 'predict_rows',
-           'prediction_record', 'table_line', 'predict_command', 'add_serving_options', 'add_predict_parser',
-           'export_command', 'evaluate_command', 'compare_command', 'add_evaluate_parsers', 'example_images',
-           'demo_command', 'space_command', 'add_demo_parsers', 'model_card', 'write_head', 'package_model',
-           'shipped_summary', 'package_command', 'add_package_parser', 'hub_token', 'model_repo_folder', 'push_command',
-           'add_push_parser']
+           'subcommand', 'cli_parser', 'main', 'sample_path', 'data_command', 'add_data_parser', 'valid_images',
+           'served_size_line', 'save_examples', 'train_recipe', 'chosen_recipe', 'train_command', 'add_train_parser',
+           'image_files', 'predict_rows', 'prediction_record', 'table_line', 'predict_command', 'add_serving_options',
+           'add_predict_parser', 'export_command', 'tune_command', 'add_tune_parser', 'evaluate_command',
+           'compare_command', 'add_evaluate_parsers', 'example_images', 'demo_command', 'space_command',
+           'add_demo_parsers', 'model_card', 'write_head', 'package_model', 'shipped_summary', 'package_command',
+           'add_package_parser', 'hub_token', 'model_repo_folder', 'push_command', 'add_push_parser']
 
 # %% ../nbs/05_cli.ipynb #c004a
 TRAIN_PACKAGES = ('torch', 'torchvision', 'fastai', 'fastprogress', 'timm', 'accelerate', 'onnx', 'scipy', 'matplotlib',
@@ -131,6 +131,18 @@ def _report(record:dict) -> dict:
     last = record['phases'][-1] if record['phases'] else {}
     return dict(zip(last['metric_names'], last['values'][-1])) if last.get('values') else {}
 
+# %% ../nbs/05_cli.ipynb #c010t
+def valid_images(dls) -> tuple[list, list]:
+    "The validation images as validation shows them (padded, when the recipe pads) and their class names."
+    ds = dls.valid_ds
+    return [ds[i][0] for i in range(len(ds))], [dls.vocab[int(ds[i][1])] for i in range(len(ds))]
+
+def served_size_line(acc:dict, model:str|Path) -> str:
+    "One line: the input size now served and the validation accuracy (clean / sharpened) at each size tried."
+    size = ClassifierConfig.from_json(Path(model)/'config.json').input_size
+    return (f"Served at {size} px, the best on the validation split, clean / sharpened (" +
+            ', '.join(f"{s} px {a['clean']:.1%} / {a['sharpened']:.1%}" for s, a in acc.items()) + ")")
+
 # %% ../nbs/05_cli.ipynb #c011
 def save_examples(df, dest:Path, n:int=6) -> list:
     "Copy up to `n` test images (of classes spread over the list; else training images) into `dest`, named by class."
@@ -165,7 +177,7 @@ def train_command(args) -> int:
     from fastai.torch_core import num_distrib, rank_distrib
     from car_classifier.learner import fit_recipe, plot_training, training_cbs
     from car_classifier.learner import setup_distributed, teardown_distributed
-    from car_classifier.export import save_classifier
+    from car_classifier.export import save_classifier, tune_input_size
     setup_distributed()
     started, say = time.time(), (lambda s: print(s, file=sys.stderr,
                                                  flush=True)) if rank_distrib() == 0 else (lambda s: None)
@@ -178,6 +190,7 @@ def train_command(args) -> int:
                                budget=args.budget, say=say, max_epochs=args.epochs)
     if rank_distrib() == 0:
         save_classifier(learn, out)
+        say(served_size_line(tune_input_size(out, *valid_images(learn.dls)), out))
         save_examples(df, out/'examples')
         (out/'record.json').write_text(json.dumps(dict(**record, processes=max(num_distrib(), 1),
                                                      minutes=round((time.time() - started) / 60, 1)), indent=1))
@@ -353,6 +366,29 @@ def export_command(args) -> int:
         print(quantize_onnx(args.model, list(df[~df.is_test].sample(frac=1, random_state=0).fname)))
     return 0
 
+# %% ../nbs/05_cli.ipynb #c034f
+def tune_command(args) -> int:
+    "Choose the input size `args.model` is served at, on the validation split of `args.data`."
+    from car_classifier.data import cars_dataloaders
+    from car_classifier.export import tune_input_size
+    record = Path(args.model)/'record.json'
+    recipe = json.loads(record.read_text()).get('recipe', {}) if record.exists() else {}
+    dls = cars_dataloaders(args.data, valid_pct=args.valid_pct, seed=args.seed, num_workers=0,
+                           **({'valid_pad': recipe['valid_pad']} if recipe.get('valid_pad') else {}))
+    print(served_size_line(tune_input_size(args.model, *valid_images(dls), sizes=args.sizes), args.model))
+    return 0
+
+@subcommand
+def add_tune_parser(sub):
+    "The `tune` subcommand."
+    tune = sub.add_parser('tune', help='choose the input size a saved model is served at, on its validation split')
+    tune.add_argument('--model', required=True, help='folder written by train')
+    tune.add_argument('--data', required=True, help='the dataset it was trained on')
+    tune.add_argument('--valid-pct', type=float, default=0.2, help='as given to train')
+    tune.add_argument('--seed', type=int, default=42, help='as given to train')
+    tune.add_argument('--sizes', type=int, nargs='+', help='sizes to try (default: the training size and +32, +64)')
+    tune.set_defaults(run=tune_command)
+
 # %% ../nbs/05_cli.ipynb #c016
 def evaluate_command(args) -> int:
     "Evaluate `args.model` on the test split of `args.data`; write metrics, per-class report and figures to `args.out`."
@@ -485,13 +521,15 @@ def model_card(cfg:ClassifierConfig, metrics:dict, record:dict|None=None, comman
     rows = '\n'.join(f"| {METRIC_NAMES[k]} | {metrics[k]:.1%} | {metrics.get(k + '_tta', float('nan')):.1%} |"
                      for k in METRIC_NAMES if k in metrics)
     minutes = f"{record['minutes']:g} minutes" if record and 'minutes' in record else 'an unrecorded time'
+    served = (f"\nTrained at {cfg.train_size} px, served at {cfg.input_size} px: the size that scored best on the "
+              "validation split (`car-classifier tune`)." if cfg.train_size not in (None, cfg.input_size) else '')
     body = f"""
 # car_classifier: {cfg.arch}, {len(cfg.classes)} Stanford Cars classes
 
 Recognises the make, model and year of a car in a photo: {len(cfg.classes)} classes of
 [Stanford Cars](https://ai.stanford.edu/~jkrause/cars/car_dataset.html).
 Trained by [car_classifier](https://github.com/car-classifier/car_classifier) {cfg.car_classifier_version}
-on 2 CPU cores in {minutes}, from ImageNet weights.
+on 2 CPU cores in {minutes}, from ImageNet weights.{served}
 
 ## Official test split ({metrics.get('n_images', '?')} images){', served in 8 bits' if cfg.int8 else ''}
 

@@ -66,6 +66,7 @@ class ClassifierConfig:
     arch_kind: str # 'torchvision' or 'timm'
     classes: list # class names, in the order of the network's outputs
     input_size: int = 224 # side of the square image the network sees
+    train_size: int|None = None # side it was trained at, when it is served at another (None: input_size)
     item_size: int = 224 # side of the first (Pillow) resize
     resize_method: str = 'squish' # 'squish' (whole image, aspect ratio changed) or 'crop' (centre crop)
     batch_resize: bool = True # resize again from item_size to input_size, as fastai's batch transforms do

@@ -7,6 +7,7 @@ Docs: https://car-classifier.github.io/car_classifier/export.html.md"""
 # %% ../nbs/03b_export.ipynb #c003
 from __future__ import annotations
 import os, warnings
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np, torch, torch.nn as nn
@@ -17,7 +18,8 @@ from .network import load_network
 from .inference import MIN_SIDE, CarClassifier
 
 # %% auto #0
-__all__ = ['unknown_threshold', 'learner_config', 'WithFeatures', 'export_onnx', 'quantize_onnx', 'save_classifier']
+__all__ = ['unknown_threshold', 'learner_config', 'WithFeatures', 'export_onnx', 'quantize_onnx', 'save_classifier',
+           'free_input_size', 'sharpened', 'tune_input_size']
 
 # %% ../nbs/03b_export.ipynb #c031
 def unknown_threshold(probs:np.ndarray, targets:np.ndarray, keep:float=0.95) -> float:
@@ -35,9 +37,10 @@ def learner_config(learn, threshold:float=0.) -> ClassifierConfig:
     resize, norm = _tfm(dl.after_item, 'Resize'), _tfm(dl.after_batch, 'Normalize')
     crop = _tfm(dl.after_batch, 'RandomResizedCropGPU')
     item_size = resize.size[0]
+    input_size = crop.size[0] if crop else item_size
     body = learn.model[0]
     return ClassifierConfig(arch=learn.arch_name, arch_kind=learn.arch_kind, classes=list(map(str, learn.dls.vocab)),
-        input_size=crop.size[0] if crop else item_size, item_size=item_size, resize_method=str(resize.method),
+        input_size=input_size, train_size=input_size, item_size=item_size, resize_method=str(resize.method),
                             batch_resize=crop is not None,
         mean=[float(x) for x in norm.mean.flatten()], std=[float(x) for x in norm.std.flatten()],
         cut=len(list(body.children())) if learn.arch_kind == 'torchvision' else None,
@@ -63,7 +66,8 @@ def export_onnx(model_dir:str|Path, opset:int=17) -> Path:
         warnings.simplefilter('ignore')
         torch.onnx.export(WithFeatures(load_network(d)), x, str(d/'model.onnx'), input_names=['image'],
                           output_names=['logits', 'features'],
-                          dynamic_axes={'image': {0: 'batch'}, 'logits': {0: 'batch'}, 'features': {0: 'batch'}},
+                          dynamic_axes={'image': {0: 'batch', 2: 'height', 3: 'width'}, 'logits': {0: 'batch'},
+                                        'features': {0: 'batch', 2: 'features_height', 3: 'features_width'}},
                           opset_version=opset, dynamo=False)
     return d/'model.onnx'
 
@@ -111,3 +115,47 @@ def save_classifier(learn, dest:str|Path, keep:float=0.95, onnx:bool=True, int8:
     if onnx: export_onnx(dest)
     if onnx and int8: quantize_onnx(dest, list(learn.dls.valid.items.fname))
     return dest
+
+# %% ../nbs/03b_export.ipynb #c040b
+def free_input_size(onnx_path:str|Path) -> Path:
+    "Make the height and width of an ONNX network's input (and of its feature map) symbolic, so that any size runs."
+    import onnx
+    m = onnx.load(str(onnx_path))
+    dims = m.graph.input[0].type.tensor_type.shape.dim
+    if dims[2].dim_param and dims[3].dim_param: return Path(onnx_path)
+    dims[2].dim_param, dims[3].dim_param = 'height', 'width'
+    for o in m.graph.output:
+        for i, dim in enumerate(o.type.tensor_type.shape.dim[2:], 2): dim.dim_param = f'{o.name}_{i}'
+    del m.graph.value_info[:]  # shapes inferred for the old size
+    onnx.save(m, str(onnx_path))
+    return Path(onnx_path)
+
+# %% ../nbs/03b_export.ipynb #c040d
+def sharpened(items:np.ndarray, percent:int=100) -> np.ndarray:
+    "NHWC uint8 images through an unsharp mask (1 px radius): the fine detail of a shrink without antialiasing."
+    from PIL import Image, ImageFilter
+    return np.stack([np.asarray(Image.fromarray(a).filter(ImageFilter.UnsharpMask(1, percent, 0))) for a in items])
+
+def tune_input_size(model_dir:str|Path, images:list, targets:list, sizes:list|None=None, bs:int=32,
+                    keep:float=0.95) -> dict:
+    "Accuracy on `images` (class names `targets`), clean and sharpened, at each of `sizes`; the best is served."
+    d = Path(model_dir)
+    for f in ('model.onnx', 'model.int8.onnx'):
+        if (d/f).exists(): free_input_size(d/f)
+    clf = CarClassifier.from_pretrained(d)
+    cfg = clf.cfg
+    base = cfg.train_size or cfg.input_size
+    sizes = sizes or [base, base + 32, base + 64]
+    missing = sorted(set(targets) - set(cfg.classes))
+    if missing: raise ValueError(f"{len(missing)} target classes are not the model's (e.g. {missing[0]!r})")
+    y, items = np.array([cfg.classes.index(t) for t in targets]), clf.item_arrays(images)
+    variants, acc, probs = dict(clean=items, sharpened=sharpened(items)), {}, {}
+    for s in sizes:
+        clf.cfg = replace(cfg, input_size=s)
+        p = {k: np.concatenate([clf.probabilities([], v[i:i + bs]) for i in range(0, len(v), bs)])
+             for k, v in variants.items()}
+        probs[s], acc[s] = p['clean'], {k: float((v.argmax(1) == y).mean()) for k, v in p.items()}
+    best = max(sizes, key=lambda s: (np.mean(list(acc[s].values())), -s))
+    threshold = unknown_threshold(probs[best], y, keep)  # the probabilities change with the size: so does it
+    replace(cfg, input_size=best, train_size=base, unknown_threshold=threshold).to_json(d/'config.json')
+    return acc

@@ -76,7 +76,7 @@ def linear_resize(x:np.ndarray, h:int, w:int) -> np.ndarray:
 def prepare(items:np.ndarray, cfg:ClassifierConfig, batch_resize:bool|None=None) -> np.ndarray:
     "Normalised float32 NCHW input from NHWC uint8 images at `item_size`, as fastai's validation transforms make it."
     x, size = items, cfg.input_size
-    if cfg.batch_resize if batch_resize is None else batch_resize:
+    if (cfg.batch_resize if batch_resize is None else batch_resize) or x.shape[1:3] != (size, size):
         d = min(x.shape[1], x.shape[2]) / size / 2
         if d > 1: x = area_resize(x, math.floor(x.shape[1] * (1 / d)), math.floor(x.shape[2] * (1 / d)))
         x = linear_resize(x, size, size)
@@ -263,8 +263,8 @@ def _torch_network(d:Path, threads:int|None=None):
 # %% ../nbs/03_inference.ipynb #c028
 @patch
 def item_arrays(self:CarClassifier, images:list) -> np.ndarray:
-    "uint8 NHWC array of `images`, opened safely, resized by Pillow to `item_size` (`input_size` when `fast`)."
-    size = self.cfg.input_size if self.fast else self.cfg.item_size
+    "uint8 NHWC array of `images`, opened safely, resized by Pillow to `item_size` (`input_size` if less, when `fast`)."
+    size = min(self.cfg.input_size, self.cfg.item_size) if self.fast else self.cfg.item_size
     return np.stack([np.asarray(resize_item(check_content(open_image(im, draft=size if self.fast else None)), size,
                                             self.cfg.resize_method)) for im in images])
 

@@ -26,8 +26,10 @@ print(json.dumps(dict(model_dir=str(clf.model_dir), backend=clf.backend, int8=cl
     out = json.loads(run.stdout.splitlines()[-1])
     assert Path(out['model_dir']).resolve() == MODEL.resolve()
     served = (out['backend'], out['int8'], out['n_classes'], out['heavy'])
-    assert served == ('onnx', True, 196, []), served  # 8 bits: within 1 point of float32 on the test split
-    assert out['cam'] == [224, 224]
+    assert served == ('onnx', False, 196, []), served  # float32: 8 bits lost 1.3 points on the test split at 256 px
+    cfg = json.loads((MODEL/'config.json').read_text())
+    assert (cfg['train_size'], cfg['input_size']) == (224, 256)  # served larger than trained: chosen on validation
+    assert out['cam'] == [256, 256]  # Grad-CAM at the size the network sees
     assert 4 <= len(out['truth']) <= 6
     assert all(t in top5 for t, top5 in zip(out['truth'], out['top5'])), list(zip(out['truth'], out['top5']))
     top1 = sum(t == top5[0] for t, top5 in zip(out['truth'], out['top5']))
@@ -37,7 +39,7 @@ def test_shipped_model_fits_the_wheel():
     "What ships (network, config, head, examples, record, card) stays under the 25 MB the wheel allows it."
     total = sum(f.stat().st_size for f in MODEL.rglob('*') if f.is_file())
     assert total <= 25 * 2**20, f"{total / 2**20:.1f} MB"
-    assert {'config.json', 'model.int8.onnx', 'head.safetensors', 'README.md', 'metrics.json', 'record.json',
+    assert {'config.json', 'model.onnx', 'head.safetensors', 'README.md', 'metrics.json', 'record.json',
             'history.csv', 'training.png'} <= {f.name for f in MODEL.iterdir()}
     assert not list(MODEL.glob('*.pkl')) and not (MODEL/'model.safetensors').exists()
 
@@ -66,8 +68,12 @@ def test_cli_predicts_with_the_shipped_model(tmp_path):
     assert sum(g['probability'] for g in answer['guesses']) <= 1 + 1e-6
 
 def test_shipped_int8_weights_fit_in_7_bits():
-    "The shipped int8 weights stay within ±64, so CPUs without VNNI (AVX2 only) add their products without overflow."
+    """An int8 network ships only when it is served, and then its weights stay within ±64, so CPUs without VNNI (AVX2
+    only) add their products without overflow."""
     import numpy as np, pytest
+    cfg = json.loads((MODEL/'config.json').read_text())
+    assert cfg['int8'] == (MODEL/'model.int8.onnx').exists()  # the 25 MB of the wheel hold one network, the served one
+    if not cfg['int8']: return
     onnx = pytest.importorskip('onnx')
     from onnx import numpy_helper
     graph = onnx.load(str(MODEL/'model.int8.onnx')).graph
