@@ -140,14 +140,14 @@ def tune_input_size(model_dir:str|Path, images:list, targets:list, sizes:list|No
                     keep:float=0.95) -> dict:
     "Accuracy on `images` (class names `targets`), clean and sharpened, at each of `sizes`; the best is served."
     d = Path(model_dir)
+    missing = sorted(set(targets) - set(ClassifierConfig.from_json(d/'config.json').classes))
+    if missing: raise ValueError(f"{len(missing)} target classes are not the model's (e.g. {missing[0]!r})")
     for f in ('model.onnx', 'model.int8.onnx'):
         if (d/f).exists(): free_input_size(d/f)
     clf = CarClassifier.from_pretrained(d)
     cfg = clf.cfg
     base = cfg.train_size or cfg.input_size
     sizes = sizes or [base, base + 32, base + 64]
-    missing = sorted(set(targets) - set(cfg.classes))
-    if missing: raise ValueError(f"{len(missing)} target classes are not the model's (e.g. {missing[0]!r})")
     y, items = np.array([cfg.classes.index(t) for t in targets]), clf.item_arrays(images)
     variants, acc, probs = dict(clean=items, sharpened=sharpened(items)), {}, {}
     for s in sizes:
