@@ -369,12 +369,12 @@ def export_command(args) -> int:
 # %% ../nbs/05_cli.ipynb #c034f
 def tune_command(args) -> int:
     "Choose the input size `args.model` is served at, on the validation split of `args.data`."
-    from car_classifier.data import cars_dataloaders
+    from car_classifier.data import cars_dataframe
     from car_classifier.export import tune_input_size
+    from car_classifier.learner import recipe_dataloaders
     record = Path(args.model)/'record.json'
-    recipe = json.loads(record.read_text()).get('recipe', {}) if record.exists() else {}
-    dls = cars_dataloaders(args.data, valid_pct=args.valid_pct, seed=args.seed, num_workers=0,
-                           **({'valid_pad': recipe['valid_pad']} if recipe.get('valid_pad') else {}))
+    r = Recipe(**json.loads(record.read_text())['recipe']) if record.exists() else Recipe()
+    dls = recipe_dataloaders(cars_dataframe(args.data), r, args.seed, args.valid_pct, num_workers=0)
     print(served_size_line(tune_input_size(args.model, *valid_images(dls), sizes=args.sizes), args.model))
     return 0
 

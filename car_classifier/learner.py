@@ -49,7 +49,7 @@ __all__ = ['TORCHVISION_ARCHS', 'SUGGESTIONS', 'resolve_arch', 'load_state_dict_
            'HistoryLogger', 'training_cbs', 'unfrozen_lr', 'size_schedule', 'resizing_tfms', 'batch_size_px',
            'set_batch_size_px', 'ProgressiveResize', 'phase_sizes', 'body_features', 'probe_head',
            'fine_tune_with_lr_find', 'plot_training', 'hardware_recipe', 'sized_recipe', 'images_per_second',
-           'epoch_overhead', 'plan_epochs', 'budget_plan', 'fit_recipe', 'compare_configs']
+           'epoch_overhead', 'plan_epochs', 'budget_plan', 'recipe_dataloaders', 'fit_recipe', 'compare_configs']
 
 # %% ../nbs/01_learner.ipynb #c006
 TORCHVISION_ARCHS = {f.__name__: f for f in model_meta if callable(f) and f.__module__.startswith('torchvision')}
@@ -608,6 +608,12 @@ def budget_plan(learn:Learner, r:Recipe, minutes:float, resume:bool=False, say=N
             f"{plan['estimate_minutes']:g} min")
     return plan
 
+def recipe_dataloaders(df, r:Recipe, seed:int=42, valid_pct:float=0.2, num_workers:int|None=None):
+    "The DataLoaders recipe `r` trains on: its split, sizes, box cropping, augmentation and validation framing."
+    return cars_dataloaders(df, size=r.size, valid_pct=valid_pct, seed=seed, bs=r.bs, crop=r.crop, aug=r.aug,
+                            num_workers=num_workers, item_size=r.item_size, min_scale=r.min_scale, min_zoom=r.min_zoom,
+                            valid_pad=r.valid_pad)
+
 def fit_recipe(
     df:pd.DataFrame, # From `cars_dataframe`
     r:Recipe, # From `recipe`
@@ -621,9 +627,7 @@ def fit_recipe(
     max_epochs:int|None=None, # With `budget`: at most this many unfrozen epochs
 ) -> tuple:
     "Build the DataLoaders and learner the recipe `r` describes, train them; return (learner, record of what ran)."
-    load = dict(valid_pct=valid_pct, seed=seed, bs=r.bs, crop=r.crop, aug=r.aug, num_workers=num_workers,
-                item_size=r.item_size, min_scale=r.min_scale, min_zoom=r.min_zoom, valid_pad=r.valid_pad)
-    dls = cars_dataloaders(df, size=r.size, **load)
+    dls = recipe_dataloaders(df, r, seed, valid_pct, num_workers)
     r, why = sized_recipe(r, len(dls.train_ds))
     if why and say: say(why)
     learn = cars_learner(dls, r.arch, pretrained=r.pretrained, weights=weights, label_smoothing=r.label_smoothing,
