@@ -373,7 +373,8 @@ def tune_command(args) -> int:
     from car_classifier.export import tune_input_size
     from car_classifier.learner import recipe_dataloaders
     record = Path(args.model)/'record.json'
-    r = Recipe(**json.loads(record.read_text())['recipe']) if record.exists() else Recipe()
+    kept = json.loads(record.read_text())['recipe'] if record.exists() else {}
+    r = Recipe(**{k: v for k, v in kept.items() if k in {f.name for f in fields(Recipe)}})  # older records too
     dls = recipe_dataloaders(cars_dataframe(args.data), r, args.seed, args.valid_pct, num_workers=0)
     print(served_size_line(tune_input_size(args.model, *valid_images(dls), sizes=args.sizes), args.model))
     return 0
