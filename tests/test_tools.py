@@ -1,4 +1,5 @@
-"tools/requantize.py: the float32 network it rebuilds from an int8 one answers as the original float32 network does."
+"""tools/requantize.py: the float32 network it rebuilds from an int8 one answers as the original float32 network does.
+tools/ensemble_onnx.py: two networks merged answer the mean of their probabilities."""
 import importlib.util
 from pathlib import Path
 import numpy as np, onnx, onnxruntime as ort, pytest, torch, torch.nn as nn
@@ -39,3 +40,26 @@ def test_other_architecture_is_refused(tmp_path):
     wider = nn.Sequential(nn.Conv2d(3, 16, 3), nn.Conv2d(16, 8, 1), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(8, 5))
     with pytest.raises(ValueError, match='same architecture'):
         requantize.rebuild_float(onnx.load(_export(wider.eval(), tmp_path/'wider.onnx', 24)), {}, 24)
+
+ens_spec = importlib.util.spec_from_file_location('ensemble_onnx', Path(__file__).parents[1]/'tools'/'ensemble_onnx.py')
+ensemble_onnx = importlib.util.module_from_spec(ens_spec); ens_spec.loader.exec_module(ensemble_onnx)
+
+def _softmax(z): e = np.exp(z - z.max(1, keepdims=True)); return e / e.sum(1, keepdims=True)
+
+def test_merged_networks_answer_the_mean_of_their_probabilities(tmp_path):
+    "tools/ensemble_onnx.py: the softmax of the merged network is the mean of the two networks' softmaxes."
+    x = np.random.default_rng(0).normal(size=(4, 3, 24, 24)).astype(np.float32)
+    a = _export(_net(5), tmp_path/'a.onnx', 24)
+    torch.manual_seed(1); other = _net(5)
+    for p in other.parameters(): p.data.normal_()  # the same layers, other weights: another answer
+    b = _export(other.eval(), tmp_path/'b.onnx', 24)
+    onnx.save(ensemble_onnx.merge(onnx.load(a), onnx.load(b)), tmp_path/'mean.onnx')
+    pa, pb, got = _softmax(_run(a, x)), _softmax(_run(b, x)), _softmax(_run(tmp_path/'mean.onnx', x))
+    assert np.abs(pa - pb).max() > 0.05  # two different answers to average
+    assert np.abs(got - (pa + pb) / 2).max() < 2e-3  # only the float16 rounding of the weights differs
+    weights = [t for t in onnx.load(tmp_path/'mean.onnx').graph.initializer if np.prod(t.dims) > 16]
+    assert weights and all(t.data_type == onnx.TensorProto.FLOAT16 for t in weights)
+
+def test_merging_other_classes_is_refused(tmp_path):
+    a, b = _export(_net(5), tmp_path/'a.onnx', 24), _export(_net(3), tmp_path/'b.onnx', 24)
+    with pytest.raises(ValueError, match='same classes'): ensemble_onnx.merge(onnx.load(a), onnx.load(b))
