@@ -353,14 +353,15 @@ def add_predict_parser(sub):
                             help='write model.onnx (and model.int8.onnx) beside a saved model, for ONNX Runtime')
     export.add_argument('--model', required=True, help='folder written by train')
     export.add_argument('--int8', metavar='DATA',
-                        help='also write model.int8.onnx, calibrated on training images of this dataset')
+                        help='also write model.int8.onnx, calibrated on training images of this dataset (a folder '
+                        'with model.onnx and no model.safetensors, such as a copy of the shipped model: only this)')
     export.set_defaults(run=export_command)
 
 def export_command(args) -> int:
-    "Write `model.onnx` beside the model in `args.model`."
+    "Write `model.onnx` (and `model.int8.onnx`) beside the model in `args.model`."
     from car_classifier.data import cars_dataframe
     from car_classifier.export import export_onnx, quantize_onnx
-    print(export_onnx(args.model))
+    if (Path(args.model)/'model.safetensors').exists() or not args.int8: print(export_onnx(args.model))
     if args.int8:
         df = cars_dataframe(args.int8)
         print(quantize_onnx(args.model, list(df[~df.is_test].sample(frac=1, random_state=0).fname)))
