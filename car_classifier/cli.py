@@ -126,10 +126,12 @@ def _train_data(args):
         return cars_dataframe(sample_path()), True
     return cars_dataframe(args.data), False
 
-def _report(record:dict) -> dict:
-    "The last epoch's metrics, by name (empty when nothing was trained)."
+def _report(record:dict, monitor:str='accuracy') -> dict:
+    "Metrics of the epoch whose weights are kept: the last phase's best `monitor`, which `training_cbs` loads back."
     last = record['phases'][-1] if record['phases'] else {}
-    return dict(zip(last['metric_names'], last['values'][-1])) if last.get('values') else {}
+    if not last.get('values'): return {}  # nothing was trained
+    names, rows = last['metric_names'], last['values']
+    return dict(zip(names, max(rows, key=lambda r: r[names.index(monitor)]) if monitor in names else rows[-1]))
 
 # %% ../nbs/05_cli.ipynb #c010t
 def valid_images(dls) -> tuple[list, list]:
