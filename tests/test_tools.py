@@ -62,4 +62,8 @@ def test_merged_networks_answer_the_mean_of_their_probabilities(tmp_path):
 
 def test_merging_other_classes_is_refused(tmp_path):
     a, b = _export(_net(5), tmp_path/'a.onnx', 24), _export(_net(3), tmp_path/'b.onnx', 24)
-    with pytest.raises(ValueError, match='same classes'): ensemble_onnx.merge(onnx.load(a), onnx.load(b))
+    with pytest.raises(ValueError, match='same classes: 5 classes against 3'):
+        ensemble_onnx.merge(onnx.load(a), onnx.load(b))
+    renamed = onnx.load(b); renamed.graph.input[0].name = 'pixels'
+    with pytest.raises(ValueError, match=r"same input: \['image'\] against \['pixels'\]"):
+        ensemble_onnx.merge(onnx.load(a), renamed)

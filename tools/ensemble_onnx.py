@@ -39,9 +39,11 @@ def _classes(m:onnx.ModelProto) -> int:
 
 def merge(a:onnx.ModelProto, b:onnx.ModelProto) -> onnx.ModelProto:
     "One model answering log(mean(softmax(a), softmax(b))) as `logits`, and `a`'s `features` when it has them."
-    if [i.name for i in a.graph.input] != [i.name for i in b.graph.input] or _classes(a) != _classes(b):
-        raise ValueError(f"The two networks must take the same input and answer the same classes: {_classes(a)} "
-                         f"classes against {_classes(b)}")
+    inputs = [[i.name for i in m.graph.input] for m in (a, b)]
+    if inputs[0] != inputs[1]:
+        raise ValueError(f"The two networks must take the same input: {inputs[0]} against {inputs[1]}")
+    if _classes(a) != _classes(b):
+        raise ValueError(f"The two networks must answer the same classes: {_classes(a)} classes against {_classes(b)}")
     (na, ia), (nb, ib) = member(a, 'a/'), member(b, 'b/')
     tail = [helper.make_node('Softmax', ['a/logits'], ['a/p'], axis=1),
             helper.make_node('Softmax', ['b/logits'], ['b/p'], axis=1),
