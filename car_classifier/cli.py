@@ -12,6 +12,7 @@ from dataclasses import fields, replace
 from pathlib import Path
 
 import numpy as np
+from fastcore.basics import ifnone
 from typing import TYPE_CHECKING
 if TYPE_CHECKING: from huggingface_hub import ModelCard
 
@@ -22,12 +23,12 @@ from .inference import open_image, packaged_model_dir
 # %% auto #0
 __all__ = ['TRAIN_PACKAGES', 'SUBCOMMANDS', 'METRIC_NAMES', 'SHIPPED_FILES', 'HUB_FILES', 'SPACE_NEEDS', 'missing_extra',
            'subcommand', 'cli_parser', 'main', 'sample_path', 'data_command', 'add_data_parser', 'valid_images',
-           'served_size_line', 'save_examples', 'train_recipe', 'chosen_recipe', 'train_command', 'add_train_parser',
-           'image_files', 'predict_rows', 'prediction_record', 'table_line', 'predict_command', 'add_serving_options',
-           'add_predict_parser', 'export_command', 'tune_command', 'add_tune_parser', 'evaluate_command',
-           'compare_command', 'add_evaluate_parsers', 'example_images', 'demo_command', 'space_command',
-           'add_demo_parsers', 'model_card', 'write_head', 'package_model', 'shipped_summary', 'package_command',
-           'add_package_parser', 'hub_token', 'model_repo_folder', 'push_command', 'add_push_parser']
+           'served_size_line', 'save_examples', 'train_recipe', 'split_seed', 'chosen_recipe', 'train_command',
+           'add_train_parser', 'image_files', 'predict_rows', 'prediction_record', 'table_line', 'predict_command',
+           'add_serving_options', 'add_predict_parser', 'export_command', 'tune_command', 'add_tune_parser',
+           'evaluate_command', 'compare_command', 'add_evaluate_parsers', 'example_images', 'demo_command',
+           'space_command', 'add_demo_parsers', 'model_card', 'write_head', 'package_model', 'shipped_summary',
+           'package_command', 'add_package_parser', 'hub_token', 'model_repo_folder', 'push_command', 'add_push_parser']
 
 # %% ../nbs/05_cli.ipynb #c004a
 TRAIN_PACKAGES = ('torch', 'torchvision', 'fastai', 'fastprogress', 'timm', 'accelerate', 'onnx', 'scipy', 'matplotlib',
@@ -165,12 +166,16 @@ def train_recipe(args, is_sample:bool=False) -> tuple[Recipe, str|None]:
     if args.probe is not None or args.freeze_bn_stats is not None: r = replace(r, probe_max_images=None)  # as given
     return r, why
 
+def split_seed(args) -> int:
+    "The seed of the validation split: `--split-seed`, else `--seed`."
+    return args.seed if getattr(args, 'split_seed', None) is None else args.split_seed
+
 def chosen_recipe(args, df, is_sample:bool=False) -> tuple[Recipe, list]:
     "The recipe `train` runs on `df`, sized to its training images, and the lines saying which recipe and what changed."
     from car_classifier.data import training_split
     from car_classifier.learner import sized_recipe
     r, why = train_recipe(args, is_sample)
-    r, dropped = sized_recipe(r, int((~training_split(df, args.valid_pct, args.seed).is_valid).sum()))
+    r, dropped = sized_recipe(r, int((~training_split(df, args.valid_pct, split_seed(args)).is_valid).sum()))
     lines = [f"Recipe: {r.name}, because {why}: {r.summary()} (choose another with --recipe)"] if why else []
     return r, lines + ([dropped] if dropped else [])
 
@@ -189,12 +194,13 @@ def train_command(args) -> int:
     out = Path(args.out)
     learn, record = fit_recipe(df, r, args.weights, args.seed, args.valid_pct, args.num_workers, out, args.resume,
                                training_cbs(patience=args.patience),
-                               budget=args.budget, say=say, max_epochs=args.epochs)
+                               budget=args.budget, say=say, max_epochs=args.epochs, split_seed=split_seed(args))
     if rank_distrib() == 0:
         save_classifier(learn, out)
         say(served_size_line(tune_input_size(out, *valid_images(learn.dls)), out))
         save_examples(df, out/'examples')
-        (out/'record.json').write_text(json.dumps(dict(**record, processes=max(num_distrib(), 1),
+        (out/'record.json').write_text(json.dumps(dict(**record, processes=max(num_distrib(), 1), seed=args.seed,
+                                                     split_seed=split_seed(args), valid_pct=args.valid_pct,
                                                      minutes=round((time.time() - started) / 60, 1)), indent=1))
         plot_training(record).savefig(out/'training.png', dpi=80)
         print(json.dumps(dict(out=str(out), **_report(record))))
@@ -236,6 +242,8 @@ def add_train_parser(sub):
                        help="keep the body's BatchNorm statistics as pretrained while training")
     train.add_argument('--valid-pct', type=float, default=0.2, help='share of each class held out for validation')
     train.add_argument('--seed', type=int, default=42, help='random seed')
+    train.add_argument('--split-seed', type=int,
+                       help='seed of the validation split (default: --seed); runs to be averaged share one')
     train.add_argument('--patience', type=int, help='stop after this many epochs without better accuracy')
     train.add_argument('--num-workers', type=int, help='DataLoader worker processes')
     train.add_argument('--budget', type=float, metavar='MINUTES',
@@ -376,9 +384,10 @@ def tune_command(args) -> int:
     from car_classifier.export import tune_input_size
     from car_classifier.learner import recipe_dataloaders
     record = Path(args.model)/'record.json'
-    kept = json.loads(record.read_text())['recipe'] if record.exists() else {}
-    r = Recipe(**{k: v for k, v in kept.items() if k in {f.name for f in fields(Recipe)}})  # older records too
-    dls = recipe_dataloaders(cars_dataframe(args.data), r, args.seed, args.valid_pct, num_workers=0)
+    rec = json.loads(record.read_text()) if record.exists() else {}
+    r = Recipe(**{k: v for k, v in rec.get('recipe', {}).items() if k in {f.name for f in fields(Recipe)}})  # older too
+    seed, valid_pct = ifnone(args.seed, rec.get('split_seed', 42)), ifnone(args.valid_pct, rec.get('valid_pct', 0.2))
+    dls = recipe_dataloaders(cars_dataframe(args.data), r, seed, valid_pct, num_workers=0)
     print(served_size_line(tune_input_size(args.model, *valid_images(dls), sizes=args.sizes), args.model))
     return 0
 
@@ -388,8 +397,9 @@ def add_tune_parser(sub):
     tune = sub.add_parser('tune', help='choose the input size a saved model is served at, on its validation split')
     tune.add_argument('--model', required=True, help='folder written by train')
     tune.add_argument('--data', required=True, help='the dataset it was trained on')
-    tune.add_argument('--valid-pct', type=float, default=0.2, help='as given to train')
-    tune.add_argument('--seed', type=int, default=42, help='as given to train')
+    tune.add_argument('--valid-pct', type=float, help="as given to train (default: the model's record.json, else 0.2)")
+    tune.add_argument('--seed', type=int, help="the validation split's seed, as given to train (its --split-seed, else "
+                      "its --seed; default: the model's record.json, else 42)")
     tune.add_argument('--sizes', type=int, nargs='+', help='sizes to try (default: the training size and +32, +64)')
     tune.set_defaults(run=tune_command)
 
@@ -517,10 +527,15 @@ def model_card(cfg:ClassifierConfig, metrics:dict, record:dict|None=None, comman
                           metric_name=f"{METRIC_NAMES[k]}{' (TTA)' if tta else ''}",
                           metric_value=round(metrics[k + tta], 4))
                for tta in ('', '_tta') for k in METRIC_NAMES if k + tta in metrics]
+    members = (record or {}).get('members', [])  # a model merged by tools/ensemble_onnx.py from runs side by side
+    what = f"{len(members)} x {cfg.arch} averaged" if members else cfg.arch
+    how = (f" (as {len(members)} networks side by side, one core each, seeds "
+           f"{' and '.join(str(m.get('seed', '?')) for m in members)}; one ONNX graph runs them all and answers the "
+           "mean of their probabilities)" if members else '')
     data = ModelCardData(library_name='onnx', license='apache-2.0', datasets=['stanford_cars'],
                          metrics=['accuracy', 'f1'], pipeline_tag='image-classification',
                          tags=['image-classification', 'fastai', 'timm', 'onnx', 'stanford-cars', 'car_classifier'],
-                         model_name=f'car_classifier {cfg.arch}',
+                         model_name=f'car_classifier {what}',
                          eval_results=results)
     rows = '\n'.join(f"| {METRIC_NAMES[k]} | {metrics[k]:.1%} | {metrics.get(k + '_tta', float('nan')):.1%} |"
                      for k in METRIC_NAMES if k in metrics)
@@ -528,12 +543,12 @@ def model_card(cfg:ClassifierConfig, metrics:dict, record:dict|None=None, comman
     served = (f"\nTrained at {cfg.train_size} px, served at {cfg.input_size} px: the size that scored best on the "
               "validation split (`car-classifier tune`)." if cfg.train_size not in (None, cfg.input_size) else '')
     body = f"""
-# car_classifier: {cfg.arch}, {len(cfg.classes)} Stanford Cars classes
+# car_classifier: {what}, {len(cfg.classes)} Stanford Cars classes
 
 Recognises the make, model and year of a car in a photo: {len(cfg.classes)} classes of
 [Stanford Cars](https://ai.stanford.edu/~jkrause/cars/car_dataset.html).
 Trained by [car_classifier](https://github.com/car-classifier/car_classifier) {cfg.car_classifier_version}
-on 2 CPU cores in {minutes}, from ImageNet weights.{served}
+on 2 CPU cores in {minutes}{how}, from ImageNet weights.{served}
 
 ## Official test split ({metrics.get('n_images', '?')} images){', served in 8 bits' if cfg.int8 else ''}
 

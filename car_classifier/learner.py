@@ -625,9 +625,10 @@ def fit_recipe(
     budget:float|None=None, # Minutes: size the epochs to end within them
     say=None, # Called with the lines that tell the budget's plan and a change for the data's size
     max_epochs:int|None=None, # With `budget`: at most this many unfrozen epochs
+    split_seed:int|None=None, # Seed of the validation split (None: `seed`), so that differently seeded runs share one
 ) -> tuple:
     "Build the DataLoaders and learner the recipe `r` describes, train them; return (learner, record of what ran)."
-    dls = recipe_dataloaders(df, r, seed, valid_pct, num_workers)
+    dls = recipe_dataloaders(df, r, seed if split_seed is None else split_seed, valid_pct, num_workers)
     r, why = sized_recipe(r, len(dls.train_ds))
     if why and say: say(why)
     learn = cars_learner(dls, r.arch, pretrained=r.pretrained, weights=weights, label_smoothing=r.label_smoothing,

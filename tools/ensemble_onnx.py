@@ -1,6 +1,7 @@
 """Merge two car_classifier ONNX networks into one that answers the mean of their probabilities, weights in float16.
 
-usage: python tools/ensemble_onnx.py A/model.onnx B/model.onnx OUT.onnx
+usage: python tools/ensemble_onnx.py A/model.onnx B/model.onnx OUT.onnx   (one network)
+       python tools/ensemble_onnx.py RUN_A RUN_B OUT_DIR                     (a model folder, from two `train` folders)
 
 Two networks trained apart make different mistakes, and the mean of their probabilities is usually right more often
 than either. The merged graph takes the same `image` input and runs both. Its `logits` output is the log of the mean of
@@ -10,8 +11,15 @@ Runtime folds when it loads the model: half the bytes on disk, float32 when it r
 
 Measured on 2026-11-28 (2 cores), the shipped model merged with a 1 + 25-epoch run of the same recipe: 87.8% on the
 validation split (86.2% sharpened), against 84.7% and 85.7% for each alone; 18.3 MB, against 19.1 MB for each in
-float32. Not shipped: the two runs took 174 minutes, over the 120 allowed."""
-import argparse
+float32. Not shipped: the two runs took 174 minutes, over the 120 allowed. Two runs trained side by side instead
+(tools/train_pair.sh, 110 minutes) scored 86.1% and 78.0% (lr_find chose a learning rate half as high for the second);
+merged, 86.4%: an average gains little over its stronger member when the other is much weaker.
+
+Given two folders written by `car-classifier train` (trained alike: their config.json may differ only in what `tune`
+chose), it writes a model folder: the merged model.onnx, and the first run's config, weights (model.safetensors, so
+PyTorch serves the first network alone), history and examples; record.json is the first run's with both runs in
+`members`, and `minutes` the longer run's (they ran side by side). Run `car-classifier tune` on it next."""
+import argparse, json, shutil
 from pathlib import Path
 import numpy as np, onnx
 from onnx import TensorProto, helper, numpy_helper
@@ -59,9 +67,35 @@ def merge(a:onnx.ModelProto, b:onnx.ModelProto) -> onnx.ModelProto:
     onnx.checker.check_model(m)
     return m
 
+TUNED = {'input_size', 'unknown_threshold', 'int8'}  # chosen after training, for each network; again for the pair
+KEPT = ('config.json', 'model.safetensors', 'history.csv', 'training.png')  # the first run's, for PyTorch and Grad-CAM
+
+def model_folder(a:Path, b:Path, out:Path) -> Path:
+    "A model folder from two `train` folders: the merged `model.onnx`, and `a`'s head, config, history and examples."
+    a, b, out = Path(a), Path(b), Path(out)
+    ca, cb = (json.loads((d/'config.json').read_text()) for d in (a, b))
+    differ = sorted(k for k in ca.keys() | cb.keys() if k not in TUNED and ca.get(k) != cb.get(k))
+    if differ: raise ValueError(f"{a} and {b} must be trained alike to be averaged; these differ: {', '.join(differ)}")
+    out.mkdir(parents=True, exist_ok=True)
+    for f in KEPT: shutil.copy(a/f, out/f)
+    shutil.copytree(a/'examples', out/'examples', dirs_exist_ok=True)
+    onnx.save(merge(onnx.load(a/'model.onnx'), onnx.load(b/'model.onnx')), out/'model.onnx')
+    ra, rb = (json.loads((d/'record.json').read_text()) for d in (a, b))
+    members = [dict(folder=str(a), **{k: v for k, v in ra.items() if k != 'phases'}),  # its phases are the record's
+               dict(folder=str(b), **rb)]
+    record = dict(ra, minutes=max(ra['minutes'], rb['minutes']), members=members)  # side by side: the longer run
+    (out/'record.json').write_text(json.dumps(record, indent=1))
+    return out
+
 if __name__ == '__main__':
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument('a'); p.add_argument('b'); p.add_argument('out')
+    p.add_argument('a', help='model.onnx, or a folder written by `car-classifier train`')
+    p.add_argument('b', help='the same for the second network'); p.add_argument('out', help='OUT.onnx, or a new folder')
     args = p.parse_args()
-    onnx.save(merge(onnx.load(args.a), onnx.load(args.b)), args.out)
-    print(f"{args.out}: {Path(args.out).stat().st_size / 2**20:.1f} MB")
+    if Path(args.a).is_dir():
+        out = model_folder(args.a, args.b, args.out)
+        print(f"{out}: model.onnx {(out/'model.onnx').stat().st_size / 2**20:.1f} MB; choose its size and unknown "
+              f"threshold with `car-classifier tune --model {out} --data DATA`")
+    else:
+        onnx.save(merge(onnx.load(args.a), onnx.load(args.b)), args.out)
+        print(f"{args.out}: {Path(args.out).stat().st_size / 2**20:.1f} MB")
