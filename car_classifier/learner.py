@@ -564,10 +564,13 @@ def plan_epochs(
     probe:bool=False, # The frozen phase is `probe_head`: one forward pass over the training images at the final size
     n:int=12, # Mini-batches timed at each size: fewer let the loader's prefetched batches flatter the speed
     lr_find:bool=True, # The unfrozen phase starts with an lr_find (False: its rate is given, `--lr`)
+    processes:int|None=None, # Data-parallel processes, each training on its share of every epoch (None: num_distrib)
 ) -> dict:
     "The (frozen, unfrozen) epochs that fit in `minutes`, from speeds measured on real batches at each size used."
     final = batch_size_px(learn.dls.train)
-    n_train, n_valid, bs = len(learn.dls.train.dataset), len(learn.dls.valid.dataset), learn.dls.train.bs
+    world = processes or max(num_distrib(), 1)  # each process is timed alone, and sees 1/world of every epoch
+    n_train, n_valid = -(-len(learn.dls.train.dataset) // world), -(-len(learn.dls.valid.dataset) // world)
+    bs = learn.dls.train.bs
     learn.freeze()
     frozen_speed = images_per_second(learn, min(freeze_size or final, final) if final else None, n)
     learn.unfreeze()
@@ -592,7 +595,8 @@ def plan_epochs(
     return dict(freeze_epochs=fe, epochs=e, minutes=minutes, estimate_minutes=round(seconds(fe, e) / 60, 1),
                 images_per_second={str(k): round(v, 1) for k, v in speed.items()},
                 frozen_images_per_second=round(frozen_speed, 1),
-                valid_images_per_second=round(valid_speed, 1), epoch_overhead_seconds=round(overhead, 2))
+                valid_images_per_second=round(valid_speed, 1), epoch_overhead_seconds=round(overhead, 2),
+                processes=world)
 
 # %% ../nbs/01_learner.ipynb #c048j
 def budget_plan(learn:Learner, r:Recipe, minutes:float, resume:bool=False, say=None, max_epochs:int=100) -> dict:
