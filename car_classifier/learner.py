@@ -605,6 +605,8 @@ def budget_plan(learn:Learner, r:Recipe, minutes:float, resume:bool=False, say=N
     if resume and f.exists(): return json.loads(f.read_text())
     plan = plan_epochs(learn, minutes, r.freeze_epochs, r.freeze_size, r.min_size, r.lr_find_iters, max_epochs,
                        probe=r.probe > 0, lr_find=r.lr is None)
+    if num_distrib() > 1 and torch.distributed.is_initialized():  # every process trains rank 0's plan, or DDP hangs
+        box = [plan]; torch.distributed.broadcast_object_list(box, src=0); plan = box[0]
     Path(learn.path).mkdir(parents=True, exist_ok=True); f.write_text(json.dumps(plan, indent=1))
     if say:
         say(f"Budget {minutes:g} min: measured {plan['images_per_second']} training images/s by size, so "
