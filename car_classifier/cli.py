@@ -168,7 +168,7 @@ def train_recipe(args, is_sample:bool=False) -> tuple[Recipe, str|None]:
 
 def split_seed(args) -> int:
     "The seed of the validation split: `--split-seed`, else `--seed`."
-    return args.seed if getattr(args, 'split_seed', None) is None else args.split_seed
+    return ifnone(args.split_seed, args.seed)
 
 def chosen_recipe(args, df, is_sample:bool=False) -> tuple[Recipe, list]:
     "The recipe `train` runs on `df`, sized to its training images, and the lines saying which recipe and what changed."
