@@ -183,8 +183,9 @@ def train_command(args) -> int:
     "Train on `args.data` with the recipe and the options given, and write the model and its record into `args.out`."
     from fastai.torch_core import num_distrib, rank_distrib
     from car_classifier.learner import fit_recipe, plot_training, training_cbs
-    from car_classifier.learner import setup_distributed, teardown_distributed
+    from car_classifier.learner import reuse_freed_memory, setup_distributed, teardown_distributed
     from car_classifier.export import save_classifier, tune_input_size
+    reuse_freed_memory()  # a third faster on Linux: no fresh pages for every large activation
     setup_distributed()
     started, say = time.time(), (lambda s: print(s, file=sys.stderr,
                                                  flush=True)) if rank_distrib() == 0 else (lambda s: None)
@@ -371,7 +372,12 @@ def export_command(args) -> int:
     "Write `model.onnx` (and `model.int8.onnx`) beside the model in `args.model`."
     from car_classifier.data import cars_dataframe
     from car_classifier.export import export_onnx, quantize_onnx
-    if (Path(args.model)/'model.safetensors').exists() or not args.int8: print(export_onnx(args.model))
+    weights = Path(args.model)/'model.safetensors'
+    if not weights.exists() and not args.int8:
+        raise FileNotFoundError(f"{weights} not found: export writes model.onnx from the PyTorch weights of a "
+                                "folder written by `car-classifier train`; for a folder with model.onnx only, give "
+                                "--int8 DATA")
+    if weights.exists(): print(export_onnx(args.model))
     if args.int8:
         df = cars_dataframe(args.int8)
         print(quantize_onnx(args.model, list(df[~df.is_test].sample(frac=1, random_state=0).fname)))
@@ -529,9 +535,11 @@ def model_card(cfg:ClassifierConfig, metrics:dict, record:dict|None=None, comman
                for tta in ('', '_tta') for k in METRIC_NAMES if k + tta in metrics]
     members = (record or {}).get('members', [])  # a model merged by tools/ensemble_onnx.py from runs side by side
     what = f"{len(members)} x {cfg.arch} averaged" if members else cfg.arch
-    how = (f" (as {len(members)} networks side by side, one core each, seeds "
+    processes = (record or {}).get('processes', 1)  # `torchrun --nproc_per_node N` trains one network in N processes
+    how = (f" (as {len(members)} networks side by side, seeds "
            f"{' and '.join(str(m.get('seed', '?')) for m in members)}; one ONNX graph runs them all and answers the "
-           "mean of their probabilities)" if members else '')
+           "mean of their probabilities)" if members else
+           f" ({processes} data-parallel processes, `torchrun`)" if processes > 1 else '')
     data = ModelCardData(library_name='onnx', license='apache-2.0', datasets=['stanford_cars'],
                          metrics=['accuracy', 'f1'], pipeline_tag='image-classification',
                          tags=['image-classification', 'fastai', 'timm', 'onnx', 'stanford-cars', 'car_classifier'],

@@ -6,7 +6,7 @@ Docs: https://car-classifier.github.io/car_classifier/learner.html.md"""
 
 # %% ../nbs/01_learner.ipynb #c003
 from __future__ import annotations
-import copy, dataclasses, difflib, json, math, os, random, socket, tempfile, time, urllib.error
+import copy, ctypes, dataclasses, difflib, json, math, os, random, socket, tempfile, time, urllib.error
 from dataclasses import replace
 from pathlib import Path
 
@@ -41,15 +41,16 @@ from .data import cars_dataloaders
 from .interpret import evaluate
 
 # %% auto #0
-__all__ = ['TORCHVISION_ARCHS', 'SUGGESTIONS', 'resolve_arch', 'load_state_dict_file', 'top5_accuracy', 'cars_metrics',
-           'match_normalize', 'seed_everything', 'plain_channels_last', 'ChannelsLastBatches', 'FreezeBNStats',
-           'network_error', 'cars_learner', 'CarsDistributedDL', 'CarsDistributedTrainer', 'setup_distributed',
-           'teardown_distributed', 'distributed_cbs', 'broadcast_value', 'find_lr', 'epoch_ran', 'rng_state',
-           'set_rng_state', 'write_checkpoint', 'EpochCheckpoint', 'read_checkpoint', 'BestModelSaver', 'EarlyStopper',
-           'HistoryLogger', 'training_cbs', 'unfrozen_lr', 'size_schedule', 'resizing_tfms', 'batch_size_px',
-           'set_batch_size_px', 'ProgressiveResize', 'phase_sizes', 'body_features', 'probe_head',
-           'fine_tune_with_lr_find', 'plot_training', 'hardware_recipe', 'sized_recipe', 'images_per_second',
-           'epoch_overhead', 'plan_epochs', 'budget_plan', 'recipe_dataloaders', 'fit_recipe', 'compare_configs']
+__all__ = ['TORCHVISION_ARCHS', 'M_TRIM_THRESHOLD', 'M_MMAP_MAX', 'SUGGESTIONS', 'resolve_arch', 'load_state_dict_file',
+           'top5_accuracy', 'cars_metrics', 'match_normalize', 'seed_everything', 'plain_channels_last',
+           'ChannelsLastBatches', 'reuse_freed_memory', 'FreezeBNStats', 'network_error', 'cars_learner',
+           'CarsDistributedDL', 'CarsDistributedTrainer', 'setup_distributed', 'teardown_distributed',
+           'distributed_cbs', 'data_parallel', 'broadcast_value', 'find_lr', 'epoch_ran', 'rng_state', 'set_rng_state',
+           'write_checkpoint', 'EpochCheckpoint', 'read_checkpoint', 'BestModelSaver', 'EarlyStopper', 'HistoryLogger',
+           'training_cbs', 'unfrozen_lr', 'size_schedule', 'resizing_tfms', 'batch_size_px', 'set_batch_size_px',
+           'ProgressiveResize', 'phase_sizes', 'body_features', 'probe_head', 'fine_tune_with_lr_find', 'plot_training',
+           'hardware_recipe', 'sized_recipe', 'all_reduce_grads', 'images_per_second', 'epoch_overhead', 'plan_epochs',
+           'budget_plan', 'recipe_dataloaders', 'fit_recipe', 'compare_configs']
 
 # %% ../nbs/01_learner.ipynb #c006
 TORCHVISION_ARCHS = {f.__name__: f for f in model_meta if callable(f) and f.__module__.startswith('torchvision')}
@@ -128,6 +129,15 @@ class ChannelsLastBatches(ChannelsLast):
     def before_batch(self): self.learn.xb = tuple(plain_channels_last(x) for x in self.xb)
 
 def _channels_last(learn) -> bool: return any(isinstance(cb, ChannelsLast) for cb in learn.cbs)
+
+# %% ../nbs/01_learner.ipynb #c016n
+M_TRIM_THRESHOLD, M_MMAP_MAX = -1, -4  # glibc's mallopt parameters (malloc.h)
+
+def reuse_freed_memory(trim:int=2**30) -> bool:
+    "Make glibc's malloc keep freed memory for reuse, not map fresh pages for each large tensor: True if done."
+    try: libc = ctypes.CDLL('libc.so.6')
+    except OSError: return False  # not glibc (macOS, Windows, musl): nothing to change
+    return bool(libc.mallopt(M_MMAP_MAX, 0)) and bool(libc.mallopt(M_TRIM_THRESHOLD, trim))
 
 # %% ../nbs/01_learner.ipynb #c016e
 class FreezeBNStats(Callback):
@@ -219,9 +229,13 @@ def distributed_cbs() -> list:
     "The callbacks one `fit` needs when several processes train together (none in a single process)."
     return [CarsDistributedTrainer()] if num_distrib() > 1 else []
 
+def data_parallel() -> bool:
+    "True in each of several processes that have joined one process group (`torchrun`, `accelerate launch`)."
+    return num_distrib() > 1 and torch.distributed.is_initialized()
+
 def broadcast_value(value):
     "`value` as rank 0 has it, in every process (itself when there is one process)."
-    if num_distrib() <= 1 or not torch.distributed.is_initialized(): return value
+    if not data_parallel(): return value
     box = [value]
     torch.distributed.broadcast_object_list(box, src=0)
     return box[0]
@@ -520,8 +534,15 @@ def _endless(dl):
             raise ValueError(f"No batch to time: the loader holds {len(dl.dataset)} images, fewer than its batch "
                              f"size {dl.bs}")
 
+def all_reduce_grads(model:nn.Module):
+    "Sum `model`'s gradients over the data-parallel processes in one message, as DDP does after each backward pass."
+    grads = [p.grad for p in model.parameters() if p.grad is not None]
+    if grads: torch.distributed.all_reduce(torch.cat([g.reshape(-1) for g in grads]))
+
 def images_per_second(learn:Learner, size:int|None, n:int=3, train:bool=True) -> float:
     "Images per second of training steps (or of validation) at `size` px, on `n` real mini-batches after a warm-up."
+    distributed = data_parallel()
+    if distributed: torch.distributed.barrier()  # the processes time together, sharing the cores as they will train
     dl, before = (learn.dls.train if train else learn.dls.valid), batch_size_px(learn.dls.train)
     if size: set_batch_size_px(learn.dls.train, size)
     state, model = copy.deepcopy(learn.model.state_dict()), learn.model
@@ -537,6 +558,7 @@ def images_per_second(learn:Learner, size:int|None, n:int=3, train:bool=True) ->
             with torch.set_grad_enabled(train):
                 loss = learn.loss_func(model(xb), yb)
                 if train: loss.backward()
+            if train and distributed: all_reduce_grads(model)  # the exchange, and the wait for the slower process
             model.zero_grad(set_to_none=True)
             if i: times.append(time.perf_counter() - start); seen += len(xb)
     finally:
@@ -605,7 +627,7 @@ def budget_plan(learn:Learner, r:Recipe, minutes:float, resume:bool=False, say=N
     if resume and f.exists(): return json.loads(f.read_text())
     plan = plan_epochs(learn, minutes, r.freeze_epochs, r.freeze_size, r.min_size, r.lr_find_iters, max_epochs,
                        probe=r.probe > 0, lr_find=r.lr is None)
-    if num_distrib() > 1 and torch.distributed.is_initialized():  # every process trains rank 0's plan, or DDP hangs
+    if data_parallel():  # every process trains rank 0's plan, or DDP hangs
         box = [plan]; torch.distributed.broadcast_object_list(box, src=0); plan = box[0]
     Path(learn.path).mkdir(parents=True, exist_ok=True); f.write_text(json.dumps(plan, indent=1))
     if say:
