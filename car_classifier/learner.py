@@ -41,16 +41,16 @@ from .data import cars_dataloaders
 from .interpret import evaluate
 
 # %% auto #0
-__all__ = ['TORCHVISION_ARCHS', 'M_TRIM_THRESHOLD', 'M_MMAP_MAX', 'SUGGESTIONS', 'resolve_arch', 'load_state_dict_file',
-           'top5_accuracy', 'cars_metrics', 'match_normalize', 'seed_everything', 'plain_channels_last',
-           'ChannelsLastBatches', 'reuse_freed_memory', 'FreezeBNStats', 'network_error', 'cars_learner',
-           'CarsDistributedDL', 'CarsDistributedTrainer', 'setup_distributed', 'teardown_distributed',
-           'distributed_cbs', 'data_parallel', 'broadcast_value', 'find_lr', 'epoch_ran', 'rng_state', 'set_rng_state',
-           'write_checkpoint', 'EpochCheckpoint', 'read_checkpoint', 'BestModelSaver', 'EarlyStopper', 'HistoryLogger',
-           'training_cbs', 'unfrozen_lr', 'size_schedule', 'resizing_tfms', 'batch_size_px', 'set_batch_size_px',
-           'ProgressiveResize', 'phase_sizes', 'body_features', 'probe_head', 'fine_tune_with_lr_find', 'plot_training',
-           'hardware_recipe', 'sized_recipe', 'all_reduce_grads', 'images_per_second', 'epoch_overhead', 'plan_epochs',
-           'budget_plan', 'recipe_dataloaders', 'fit_recipe', 'compare_configs']
+__all__ = ['TORCHVISION_ARCHS', 'SUGGESTIONS', 'resolve_arch', 'load_state_dict_file', 'top5_accuracy', 'cars_metrics',
+           'match_normalize', 'seed_everything', 'plain_channels_last', 'ChannelsLastBatches', 'reuse_freed_memory',
+           'FreezeBNStats', 'network_error', 'cars_learner', 'CarsDistributedDL', 'CarsDistributedTrainer',
+           'setup_distributed', 'teardown_distributed', 'distributed_cbs', 'data_parallel', 'broadcast_value',
+           'find_lr', 'epoch_ran', 'rng_state', 'set_rng_state', 'write_checkpoint', 'EpochCheckpoint',
+           'read_checkpoint', 'BestModelSaver', 'EarlyStopper', 'HistoryLogger', 'training_cbs', 'unfrozen_lr',
+           'size_schedule', 'resizing_tfms', 'batch_size_px', 'set_batch_size_px', 'ProgressiveResize', 'phase_sizes',
+           'body_features', 'probe_head', 'fine_tune_with_lr_find', 'plot_training', 'hardware_recipe', 'sized_recipe',
+           'all_reduce_grads', 'images_per_second', 'epoch_overhead', 'plan_epochs', 'budget_plan',
+           'recipe_dataloaders', 'fit_recipe', 'compare_configs']
 
 # %% ../nbs/01_learner.ipynb #c006
 TORCHVISION_ARCHS = {f.__name__: f for f in model_meta if callable(f) and f.__module__.startswith('torchvision')}
@@ -131,13 +131,13 @@ class ChannelsLastBatches(ChannelsLast):
 def _channels_last(learn) -> bool: return any(isinstance(cb, ChannelsLast) for cb in learn.cbs)
 
 # %% ../nbs/01_learner.ipynb #c016n
-M_TRIM_THRESHOLD, M_MMAP_MAX = -1, -4  # glibc's mallopt parameters (malloc.h)
+_M_TRIM_THRESHOLD, _M_MMAP_MAX = -1, -4  # glibc's mallopt parameters (malloc.h)
 
 def reuse_freed_memory(trim:int=2**30) -> bool:
     "Make glibc's malloc keep freed memory for reuse, not map fresh pages for each large tensor: True if done."
     try: libc = ctypes.CDLL('libc.so.6')
     except OSError: return False  # not glibc (macOS, Windows, musl): nothing to change
-    return bool(libc.mallopt(M_MMAP_MAX, 0)) and bool(libc.mallopt(M_TRIM_THRESHOLD, trim))
+    return bool(libc.mallopt(_M_MMAP_MAX, 0)) and bool(libc.mallopt(_M_TRIM_THRESHOLD, trim))
 
 # %% ../nbs/01_learner.ipynb #c016e
 class FreezeBNStats(Callback):
