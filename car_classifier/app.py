@@ -85,7 +85,8 @@ def build_demo(classifier:CarClassifier, examples:list|None=None, title:str="Whi
     with gr.Blocks(title=title, analytics_enabled=False) as demo:
         gr.Markdown(f"# {title}\nRecognises the make, model and year of {len(cfg.classes)} kinds of car (Stanford "
                     "Cars) in a photo: "
-                    f"a fine-tuned `{cfg.arch}`{' in 8 bits' if classifier.int8 else ''}, served by "
+                    f"a fine-tuned `{cfg.arch}`{' in 8 bits' if classifier.int8 else ''}"
+                    f"{', averaged with the mirror image' if classifier.tta else ''}, served by "
                     f"{classifier.backend.replace('onnx', 'ONNX Runtime').replace('torch', 'PyTorch')} "
                     "([car_classifier](https://github.com/car-classifier/car_classifier) "
                     f"{car_classifier.__version__}).")

@@ -394,7 +394,8 @@ def tune_command(args) -> int:
     r = Recipe(**{k: v for k, v in rec.get('recipe', {}).items() if k in {f.name for f in fields(Recipe)}})  # older too
     seed, valid_pct = ifnone(args.seed, rec.get('split_seed', 42)), ifnone(args.valid_pct, rec.get('valid_pct', 0.2))
     dls = recipe_dataloaders(cars_dataframe(args.data), r, seed, valid_pct, num_workers=0)
-    print(served_size_line(tune_input_size(args.model, *valid_images(dls), sizes=args.sizes), args.model))
+    print(served_size_line(tune_input_size(args.model, *valid_images(dls), sizes=args.sizes, int8=args.int8 or None),
+                           args.model))
     return 0
 
 @subcommand
@@ -407,6 +408,8 @@ def add_tune_parser(sub):
     tune.add_argument('--seed', type=int, help="the validation split's seed, as given to train (its --split-seed, else "
                       "its --seed; default: the model's record.json, else 42)")
     tune.add_argument('--sizes', type=int, nargs='+', help='sizes to try (default: the training size and +32, +64)')
+    tune.add_argument('--int8', action='store_true',
+                      help='tune the 8-bit network (default: the one the config serves), to serve it')
     tune.set_defaults(run=tune_command)
 
 # %% ../nbs/05_cli.ipynb #c016
@@ -548,6 +551,8 @@ def model_card(cfg:ClassifierConfig, metrics:dict, record:dict|None=None, comman
     rows = '\n'.join(f"| {METRIC_NAMES[k]} | {metrics[k]:.1%} | {metrics.get(k + '_tta', float('nan')):.1%} |"
                      for k in METRIC_NAMES if k in metrics)
     minutes = f"{record['minutes']:g} minutes" if record and 'minutes' in record else 'an unrecorded time'
+    served_column = ("\nThe model serves the TTA column: it shows the network each photo and its mirror image and "
+                     "answers the mean.\n" if cfg.tta else '')
     served = (f"\nTrained at {cfg.train_size} px, served at {cfg.input_size} px: the size that scored best on the "
               "validation split (`car-classifier tune`)." if cfg.train_size not in (None, cfg.input_size) else '')
     body = f"""
@@ -559,6 +564,7 @@ Trained by [car_classifier](https://github.com/car-classifier/car_classifier) {c
 on 2 CPU cores in {minutes}{how}, from ImageNet weights.{served}
 
 ## Official test split ({metrics.get('n_images', '?')} images){', served in 8 bits' if cfg.int8 else ''}
+{served_column}
 
 | metric | plain | with TTA (image and mirror) |
 |---|---|---|
@@ -599,7 +605,7 @@ def write_head(weights:Path, dest:Path) -> Path:
     return dest
 
 def package_model(model:str|Path, report:str|Path, dest:str|Path, int8:bool=False, command:str='',
-                  notes:str='') -> Path:
+                  notes:str='', tta:bool=False) -> Path:
     "Copy what serving needs from a trained `model` and its `evaluate` `report` into `dest` (emptied), with a card."
     model, report, dest = Path(model), Path(report), Path(dest)
     if not (report/'metrics.json').exists():
@@ -615,7 +621,7 @@ def package_model(model:str|Path, report:str|Path, dest:str|Path, int8:bool=Fals
     for e in example_images(None, model): shutil.copy(e, dest/'examples'/e.name)
     shutil.copy(report/'metrics.json', dest/'metrics.json')
     cfg, metrics = ClassifierConfig.from_json(dest/'config.json'), json.loads((report/'metrics.json').read_text())
-    if int8: cfg.int8 = True; cfg.to_json(dest/'config.json')
+    if int8 or tta: cfg.int8, cfg.tta = int8, tta; cfg.to_json(dest/'config.json')
     model_card(cfg, metrics, json.loads((dest/'record.json').read_text()), command, notes).save(dest/'README.md')
     return dest
 
@@ -624,13 +630,14 @@ def shipped_summary(d:Path|None=None) -> str:
     d = d or packaged_model_dir()
     metrics = d/'metrics.json'
     cfg, m = ClassifierConfig.from_json(d/'config.json'), json.loads(metrics.read_text()) if metrics.exists() else {}
-    return f"{cfg.arch}, {len(cfg.classes)} classes" + (f", top-1 {m['top1']:.1%} on the official test split"
-                                                        if 'top1' in m else '')
+    top1 = m.get('top1_tta' if cfg.tta else 'top1')  # the figure of the predictions served
+    return f"{cfg.arch}, {len(cfg.classes)} classes" + (f", top-1 {top1:.1%} on the official test split"
+                                                        if top1 is not None else '')
 
 def package_command(args) -> int:
     "Write the shipped model folder from a trained model and its evaluation report."
     print(package_model(args.model, args.report, args.out, int8=args.int8, command=args.command or '',
-                        notes=args.notes))
+                        notes=args.notes, tta=args.tta))
     return 0
 
 @subcommand
@@ -646,6 +653,8 @@ def add_package_parser(sub):
     p.add_argument('--int8', action='store_true',
                    help='ship model.int8.onnx instead of model.onnx, served by default (when its accuracy is '
                    'within a point)')
+    p.add_argument('--tta', action='store_true',
+                   help='serve the mean of each image and its mirror (the TTA figures), when validation says it pays')
     p.add_argument('--command', help='the command that trained the model, quoted in the model card')
     p.add_argument('--notes', default='', help='Markdown added to the model card after the results')
     p.set_defaults(run=package_command)

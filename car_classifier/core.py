@@ -76,6 +76,7 @@ class ClassifierConfig:
     pool: bool = True # whether the head pools a feature map (False for timm models that pool themselves)
     unknown_threshold: float = 0. # below this top probability the answer is "not a known car"
     int8: bool = False # serve model.int8.onnx by default (set when its official top-1 is within a point of float32)
+    tta: bool = False # also show the network each image mirrored and average the two (`evaluate --tta`)
     car_classifier_version: str = ''
 
     @classmethod

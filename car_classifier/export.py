@@ -137,14 +137,14 @@ def sharpened(items:np.ndarray, percent:int=100) -> np.ndarray:
     return np.stack([np.asarray(Image.fromarray(a).filter(ImageFilter.UnsharpMask(1, percent, 0))) for a in items])
 
 def tune_input_size(model_dir:str|Path, images:list, targets:list, sizes:list|None=None, bs:int=32,
-                    keep:float=0.95) -> dict:
+                    keep:float=0.95, int8:bool|None=None) -> dict:
     "Accuracy on `images` (class names `targets`), clean and sharpened, at each of `sizes`; the best is served."
     d = Path(model_dir)
     missing = sorted(set(targets) - set(ClassifierConfig.from_json(d/'config.json').classes))
     if missing: raise ValueError(f"{len(missing)} target classes are not the model's (e.g. {missing[0]!r})")
     for f in ('model.onnx', 'model.int8.onnx'):
         if (d/f).exists(): free_input_size(d/f)
-    clf = CarClassifier.from_pretrained(d)
+    clf = CarClassifier.from_pretrained(d, int8=int8)  # int8 None: the network the config serves
     cfg = clf.cfg
     base = cfg.train_size or cfg.input_size
     sizes = sizes or [base, base + 32, base + 64]

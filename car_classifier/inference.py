@@ -199,10 +199,10 @@ def _model_dir(path_or_id:str|Path|None, backend:str='auto', int8:bool|None=None
 class CarClassifier:
     "Recognise cars with a model saved by `save_classifier`: no pickle, no fastai, and no PyTorch with ONNX Runtime."
     def __init__(self, cfg:ClassifierConfig, session=None, net=None, fast:bool=False, model_dir:Path|None=None,
-                 int8:bool=False):
+                 int8:bool=False, tta:bool=False):
         if (session is None) == (net is None):
             raise ValueError("Pass either an ONNX Runtime session or a PyTorch network")
-        store_attr('cfg,session,net,fast,model_dir,int8')
+        store_attr('cfg,session,net,fast,model_dir,int8,tta')
         self.threshold, self._head = cfg.unknown_threshold, None
 
     @property
@@ -210,8 +210,8 @@ class CarClassifier:
 
     @classmethod
     def from_pretrained(cls, path_or_id:str|Path|None=None, backend:str='auto', threads:int|None=None, fast:bool=False,
-                        int8:bool|None=None) -> CarClassifier:
-        "Load a `save_classifier` folder or Hub id (None: the shipped model); `int8`: serve `model.int8.onnx`."
+                        int8:bool|None=None, tta:bool|None=None) -> CarClassifier:
+        "Load a `save_classifier` folder or Hub id (None: the shipped model); `int8`, `tta`: None as its config says."
         if backend not in BACKENDS:
             raise ValueError(f"Unknown backend {backend!r}: use one of {', '.join(map(repr, BACKENDS))}")
         d = _model_dir(path_or_id, backend, int8)
@@ -220,18 +220,19 @@ class CarClassifier:
                                     "and model.onnx (written by save_classifier)")
         cfg = ClassifierConfig.from_json(d/'config.json')
         int8 = (cfg.int8 and backend != 'torch') if int8 is None else int8  # None: as the model folder says
+        kw = dict(fast=fast, model_dir=d, tta=cfg.tta if tta is None else tta)
         if int8:
             session = _onnx_session(d/'model.int8.onnx', threads) if backend != 'torch' else None
             if session is None:
                 raise ValueError(f"int8 serves {d/'model.int8.onnx'} through ONNX Runtime (the onnxruntime package): "
                                  f"write it with `car-classifier export --model {d} --int8 DATA`")
-            return cls(cfg, session=session, fast=fast, model_dir=d, int8=True)
+            return cls(cfg, session=session, int8=True, **kw)
         session = _onnx_session(d/'model.onnx', threads) if backend != 'torch' else None
-        if session is not None: return cls(cfg, session=session, fast=fast, model_dir=d)
+        if session is not None: return cls(cfg, session=session, **kw)
         if backend == 'onnx':
             raise ValueError(f"backend='onnx' needs {d/'model.onnx'} (write it with `car-classifier export --model "
                              f"{d}`) and the onnxruntime package")
-        return cls(cfg, net=_torch_network(d, threads), fast=fast, model_dir=d)
+        return cls(cfg, net=_torch_network(d, threads), **kw)
 
 # %% ../nbs/03_inference.ipynb #c025
 def _onnx_session(path:Path, threads:int|None=None):
@@ -303,7 +304,10 @@ def softmax(x:np.ndarray) -> np.ndarray:
 def probabilities(self:CarClassifier, images:list, items:np.ndarray|None=None, workers:int=1) -> np.ndarray:
     "Class probabilities, a row per image (or per item of `items`, when already read), columns in `cfg.classes` order."
     items = self.item_arrays(list(images)) if items is None else items
-    return softmax(self.forward(self.inputs(items, workers)).astype(np.float32))
+    x = self.inputs(items, workers)
+    if self.tta: x = np.ascontiguousarray(np.concatenate([x, x[..., ::-1]]))  # each image, then each mirrored
+    p = softmax(self.forward(x).astype(np.float32))
+    return (p[:len(items)] + p[len(items):]) / 2 if self.tta else p
 
 # %% ../nbs/03_inference.ipynb #c029
 @patch

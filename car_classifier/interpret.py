@@ -6,17 +6,17 @@ Docs: https://car-classifier.github.io/car_classifier/interpret.html.md"""
 
 # %% ../nbs/02_interpret.ipynb #c003
 from __future__ import annotations
-import json
+import copy, json
 from pathlib import Path
 
 import numpy as np, pandas as pd, torch, torch.nn.functional as F
 import matplotlib.pyplot as plt
-from PIL import Image, ImageOps
+from PIL import Image
 from fastprogress.fastprogress import progress_bar
 from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
 from fastai.callback.core import Callback
 
-from .core import parse_car_name, to_rgb
+from .core import parse_car_name
 from .inference import open_image
 
 # %% auto #0
@@ -38,9 +38,8 @@ def predict_probs(model, fnames:list, tta:bool=False, bs:int=32) -> np.ndarray:
     chunks = [list(fnames[i:i + bs]) for i in range(0, len(fnames), bs)]
     probs = np.concatenate([model.probabilities(c) for c in progress_bar(chunks, leave=False)])
     if not tta: return probs
-    mirrored = np.concatenate([model.probabilities([ImageOps.mirror(to_rgb(Image.open(f))) for f in c])
-                               for c in chunks])
-    return (probs + mirrored) / 2
+    both = copy.copy(model); both.tta = True  # each image and its mirror in one batch, as a `tta` model serves them
+    return np.concatenate([both.probabilities(c) for c in progress_bar(chunks, leave=False)])
 
 # %% ../nbs/02_interpret.ipynb #c008
 def make_of(classes:list) -> np.ndarray:
