@@ -305,7 +305,7 @@ def probabilities(self:CarClassifier, images:list, items:np.ndarray|None=None, w
     "Class probabilities, a row per image (or per item of `items`, when already read), columns in `cfg.classes` order."
     items = self.item_arrays(list(images)) if items is None else items
     x = self.inputs(items, workers)
-    if self.tta: x = np.ascontiguousarray(np.concatenate([x, x[..., ::-1]]))  # each image, then each mirrored
+    if self.tta: x = np.concatenate([x, x[..., ::-1]])  # each image, then each mirrored (a new, contiguous array)
     p = softmax(self.forward(x).astype(np.float32))
     return (p[:len(items)] + p[len(items):]) / 2 if self.tta else p
 

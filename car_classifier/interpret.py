@@ -36,10 +36,8 @@ def predict_probs(model, fnames:list, tta:bool=False, bs:int=32) -> np.ndarray:
         probs = model.get_preds(dl=dl)[0].numpy()
         return (probs + model.get_preds(dl=dl, cbs=[_MirrorBatches()])[0].numpy()) / 2 if tta else probs
     chunks = [list(fnames[i:i + bs]) for i in range(0, len(fnames), bs)]
-    probs = np.concatenate([model.probabilities(c) for c in progress_bar(chunks, leave=False)])
-    if not tta: return probs
-    both = copy.copy(model); both.tta = True  # each image and its mirror in one batch, as a `tta` model serves them
-    return np.concatenate([both.probabilities(c) for c in progress_bar(chunks, leave=False)])
+    if tta: model = copy.copy(model); model.tta = True  # each image and its mirror in one batch, as `tta` serves them
+    return np.concatenate([model.probabilities(c) for c in progress_bar(chunks, leave=False)])
 
 # %% ../nbs/02_interpret.ipynb #c008
 def make_of(classes:list) -> np.ndarray:
