@@ -1,6 +1,6 @@
 """Latency of one prediction at a time on the CPU: fastai's `learn.predict` against the bare forward passes and `CarClassifier.predict`.
 
-usage: python bench/latency.py [--rounds 30] [--threads 2] [--arch resnet34] [--size 224] [--image FILE.jpg]
+usage: python bench/latency.py [--rounds 30] [--threads 2] [--arch resnet34] [--size 224] [--image FILE.jpg] [--served-only]
 
 All paths use the same network (ResNet34 by default, 196 classes; random weights, since latency does not depend on their values).
 The input is one 640x480 JPEG (a drawn car unless --image is given). Methods are timed in interleaved rounds (each round calls every
@@ -16,7 +16,18 @@ method once, in turn), after warm-up, so that machine noise hits them alike; the
   not exact: int8             model.int8.onnx (8-bit weights and activations): faster where the CPU has VNNI; its fidelity on
                               real photos is measured by bench/int8.py, not here (random weights)
 The closing lines give the exact path's ratios against learn.predict and the bare forward; the not-exact paths have lines of their own.
-Cold start: a new Python process that imports car_classifier.inference, loads the model and answers once."""
+Cold start: a new Python process that imports car_classifier.inference, loads the model and answers once.
+
+Served paths (the last table; `--served-only` runs it alone): the shipped model and finder on one photo at a time, at
+640x480 and 4000x3000 (the shipped example photo, or --image, resized and saved as JPEG, quality 90), interleaved:
+  one pass, exact             the whole photo, decoded at full scale, resized as fastai does (`predict(locate=False)`,
+                              `fast=False`): what `predict` served before the finder
+  one pass, fast              the same with reduced-scale JPEG decoding (`fast=True`)
+  finder, fast                what the demo, the CLI and the Space serve: reduced-scale decoding, the finder (is it a car,
+                              where), the crop, the car model (`predict()`, `fast=True`)
+  finder, exact               the same, decoded at full scale
+The closing lines give the served path's p50 against the one-pass exact path (goal: at most 2.0x at 640x480) and in ms
+at 4000x3000 (goal: at most 80 ms)."""
 import argparse, json, subprocess, sys, tempfile, time, warnings
 warnings.filterwarnings('ignore')
 from pathlib import Path
@@ -58,13 +69,44 @@ def cold_start(model_dir:Path, image:Path, threads:int, runs:int=3) -> float:
         times.append(time.perf_counter() - t)
     return float(np.median(times))
 
+def served_paths(rounds:int, threads:int, image:str|None=None) -> dict:
+    "p50/p95 of the served paths of the shipped model, for a 640x480 and a 4000x3000 JPEG, interleaved."
+    from PIL import Image
+    from importlib.resources import files
+    src = Image.open(image or sorted((Path(str(files('car_classifier')/'model'))/'examples').iterdir())[0]).convert('RGB')
+    tmp = Path(tempfile.mkdtemp())
+    clfs = {'one pass, exact': (CarClassifier.from_pretrained(threads=threads, finder=False), False),
+            'one pass, fast': (CarClassifier.from_pretrained(threads=threads, finder=False, fast=True), False),
+            'finder, fast': (CarClassifier.from_pretrained(threads=threads, fast=True), True),
+            'finder, exact': (CarClassifier.from_pretrained(threads=threads), True)}
+    out = {}
+    for w, h in ((640, 480), (4000, 3000)):
+        photo = tmp/f'car_{w}x{h}.jpg'; src.resize((w, h), Image.BICUBIC).save(photo, quality=90)
+        timers = {k: timer(lambda c=c, l=l: c.predict(photo, locate=l), rounds) for k, (c, l) in clfs.items()}
+        times = {k: [] for k in clfs}
+        for _ in range(rounds):
+            for k, t in timers.items(): times[k].append(t())
+        out[f'{w}x{h}'] = {k: dict(p50=float(np.median(v)), p95=float(np.percentile(v, 95))) for k, v in times.items()}
+    print(f"\nServed paths: the shipped model and finder, one photo at a time, {threads} threads, {rounds} interleaved rounds")
+    print(f"{'photo':10s} {'path':18s} {'p50 ms':>8s} {'p95 ms':>8s} {'p50 / one pass exact':>21s}")
+    for size, r in out.items():
+        for k, v in r.items():
+            print(f"{size:10s} {k:18s} {v['p50']:8.1f} {v['p95']:8.1f} {v['p50'] / r['one pass, exact']['p50']:21.2f}")
+    small, big = out['640x480'], out['4000x3000']
+    print(f"served path (finder, fast) at 640x480: {small['finder, fast']['p50'] / small['one pass, exact']['p50']:.2f}x "
+          f"the one-pass exact path (goal <= 2.0x)")
+    print(f"served path (finder, fast) at 4000x3000: {big['finder, fast']['p50']:.1f} ms p50 (goal <= 80 ms), against "
+          f"{big['one pass, exact']['p50']:.1f} ms one pass exact")
+    return out
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument('--rounds', type=int, default=30); p.add_argument('--threads', type=int, default=2)
     p.add_argument('--arch', default='resnet34'); p.add_argument('--size', type=int, default=224)
-    p.add_argument('--image')
+    p.add_argument('--image'); p.add_argument('--served-only', action='store_true')
     a = p.parse_args()
     torch.set_num_threads(a.threads)
+    if a.served_only: print(json.dumps(dict(served=served_paths(a.rounds, a.threads, a.image)))); return
     tmp = Path(tempfile.mkdtemp())
     learn, model_dir = make_model(tmp, a.arch, a.size)
     image = make_image(tmp, a.image)
@@ -118,6 +160,8 @@ def main():
           f"{p50['fastai learn.predict'] / int8:.2f}x")
     print(f"exact path, {exact}: learn.predict / it {speedup:.2f}x faster (goal >= 2.5x)")
     print(f"exact path, {exact} / fastest bare forward: {overhead:.3f} (goal <= 1.15)")
-    print(json.dumps(dict(p50=p50, p95=p95, exact_path=exact, speedup=speedup, overhead=overhead, cold_start_s=cold)))
+    served = served_paths(a.rounds, a.threads, a.image)
+    print(json.dumps(dict(p50=p50, p95=p95, exact_path=exact, speedup=speedup, overhead=overhead, cold_start_s=cold,
+                          served=served)))
 
 if __name__ == '__main__': main()

@@ -1,80 +1,115 @@
-"""How often the classifier answers "not a known car": on photos that are not cars, on degenerate inputs, and on real test cars.
+"""The three kinds of answer (not a car / a car, unsure which / a known car), on real cars and on photos that are not cars.
 
-usage: python bench/unknown.py [--model DIR] [--data DATA] [--photos DIR]
+usage: python bench/unknown.py --data DATA [--whole DIR] [--non-cars DIR ...] [--model DIR] [--finder DIR] [--test]
+                               [--whole-frame] [--exact] [--limit N]
 
-  --model   a model folder (default: the model shipped with the package)
-  --data    a Stanford Cars copy whose labelled test images measure how many real cars are wrongly called unknown
-            (e.g. ../shared/data/stanford-cars-224); left out, that line is skipped
-  --photos  a folder of photos that are not cars (default: the sample images scikit-image ships: pip install scikit-image)
+  --data      a Stanford Cars copy (e.g. ../shared/data/stanford-cars-224): its validation split, as the model's record.json
+              says (valid_pct, split_seed), gives the validation cars; with --test, its labelled test images are scored too
+  --whole     a folder of whole-scene photos, <class>/<file>, with boxes.csv (file, class, x1, y1, x2, y2): answers,
+              top-1, and the median IoU of the box found against the annotated one (e.g. ../shared/data/whole-dev)
+  --non-cars  folders of photos that are not cars (e.g. ../shared/data/noncar-dev); scikit-image's sample photos are
+              added when scikit-image is installed
+  --model     a model folder (default: the shipped model); --finder: a finder folder (default: the model's, else shipped)
+  --whole-frame  serve the one-pass path (no finder: the whole photo, every answer a car) instead of finding the car
+  --exact     decode JPEGs at full scale (default: the reduced-scale decoding the demo and the CLI serve)
 
-Every image goes through `CarClassifier.predict_batch`'s checks and network, as the demo serves it. The threshold is the one the model
-ships with (`config.json`); the table after it shows what other thresholds would give, on the same probabilities."""
-import argparse, importlib.util, io, json
+Every photo goes through `CarClassifier.predict` as the demo serves it, at the thresholds the model and the finder ship
+with. For cars, "right" is a top-1 guess equal to the photo's class (for unsure answers with a make: the make); for
+non-cars, "right" is "not a car". Photos refused before the network (unreadable, blank, tiny) count as refused."""
+import argparse, importlib.util, json, sys, time
 from importlib.resources import files
 from pathlib import Path
-import numpy as np
-from PIL import Image
-from car_classifier.inference import CarClassifier, open_image
-from car_classifier.data import IMAGE_SUFFIXES, cars_dataframe
+import numpy as np, pandas as pd
+from car_classifier.core import official_name, parse_car_name
+from car_classifier.data import IMAGE_SUFFIXES
+from car_classifier.finder import box_iou
+from car_classifier.inference import CarClassifier
 
-def degenerate_inputs() -> dict:
-    "Inputs with no car in them that a network would still answer."
-    rng = np.random.default_rng(0)
-    stripes = np.tile((np.arange(224) // 8 % 2 * 255).astype(np.uint8)[None, :, None], (224, 1, 3))
-    return {'1x1 pixel': Image.new('RGB', (1, 1), 'red'),
-            '8x8 pixels of noise': Image.fromarray(rng.integers(0, 255, (8, 8, 3), dtype=np.uint8)),
-            'black 224x224': Image.new('RGB', (224, 224)), 'white 224x224': Image.new('RGB', (224, 224), 'white'),
-            'grey 640x480': Image.new('RGB', (640, 480), (128, 128, 128)),
-            'noise 224x224': Image.fromarray(rng.integers(0, 255, (224, 224, 3), dtype=np.uint8)),
-            'vertical stripes 224x224': Image.fromarray(stripes)}
+def validation_cars(data:str, model_dir:Path) -> list:
+    "(path, class) of the validation split the model was trained beside (its record.json's valid_pct and split_seed)."
+    from car_classifier.data import cars_dataframe, training_split
+    rec = json.loads((model_dir/'record.json').read_text()) if (model_dir/'record.json').exists() else {}
+    tr = training_split(cars_dataframe(data), rec.get('valid_pct', 0.2), rec.get('split_seed', rec.get('seed', 42)))
+    return list(zip(tr[tr.is_valid].fname, tr[tr.is_valid].label))
 
-def answer(clf, image) -> tuple:
-    "(top label, its probability, known or not, error) for one image."
-    try: p = clf.predict(image)
-    except ValueError as e: return None, None, False, str(e)
-    return p.top.label, p.top.probability, p.is_known, None
+def test_cars(data:str) -> list:
+    from car_classifier.data import cars_dataframe
+    df = cars_dataframe(data)
+    t = df[df.is_test & df.label.notna()]
+    return list(zip(t.fname, t.label))
+
+def score(clf, photos:list, is_car:bool, locate:bool, boxes:dict|None=None) -> dict:
+    "Count the three answers, right and wrong, over `photos` ((path, class or None) pairs)."
+    c = dict(photos=len(photos), refused=0, not_a_car=0, unsure_right=0, unsure_wrong=0, unsure_with_make=0,
+             make_right=0, known_right=0, known_wrong=0, top1_right=0)
+    ious, start = [], time.perf_counter()
+    for path, label in photos:
+        try: p = clf.predict(path, locate=locate)
+        except ValueError: c['refused'] += 1; continue
+        right = is_car and p.top.label == official_name(label)
+        c['top1_right'] += right
+        if p.answer == 'not a car': c['not_a_car'] += 1
+        elif p.answer == 'known': c['known_right' if right else 'known_wrong'] += 1
+        else:
+            c['unsure_right' if right else 'unsure_wrong'] += 1
+            if p.make_is_known:
+                c['unsure_with_make'] += 1
+                c['make_right'] += is_car and p.make == parse_car_name(official_name(label))['make']
+        if boxes is not None and p.box: ious.append(box_iou(p.box, boxes[str(path)]))
+        elif boxes is not None: ious.append(0.)
+    c['seconds'] = round(time.perf_counter() - start, 1)
+    if boxes is not None: c['median_box_iou'] = round(float(np.median(ious)), 3) if ious else None
+    return c
+
+def line(name:str, c:dict, is_car:bool) -> str:
+    n = c['photos'] - c['refused']
+    pct = lambda k: f"{c[k] / max(n, 1):6.1%}"
+    if not is_car:
+        return (f"{name:26s} {c['photos']:5d} {c['refused']:4d}   not a car {pct('not_a_car')}   unsure "
+                f"{(c['unsure_right'] + c['unsure_wrong']) / max(n, 1):6.1%}   named {(c['known_right'] + c['known_wrong']) / max(n, 1):6.1%}")
+    return (f"{name:26s} {c['photos']:5d} {c['refused']:4d}   not a car {pct('not_a_car')}   unsure {c['unsure_right']:4d} right "
+            f"{c['unsure_wrong']:4d} wrong ({c['make_right']}/{c['unsure_with_make']} makes right)   known "
+            f"{c['known_right']:5d} right {c['known_wrong']:4d} wrong   top-1 {c['top1_right'] / max(n, 1):6.1%}"
+            + (f"   box IoU {c['median_box_iou']}" if 'median_box_iou' in c else ''))
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument('--model'); p.add_argument('--data'); p.add_argument('--photos')
+    p.add_argument('--data'); p.add_argument('--whole'); p.add_argument('--non-cars', nargs='*', default=[])
+    p.add_argument('--model'); p.add_argument('--finder'); p.add_argument('--test', action='store_true')
+    p.add_argument('--whole-frame', action='store_true'); p.add_argument('--exact', action='store_true')
+    p.add_argument('--limit', type=int, help='at most this many photos of each set (spread over it)')
     a = p.parse_args()
-    if not a.photos and importlib.util.find_spec('skimage') is None:
-        p.error("the default non-car photos are scikit-image's samples: pip install scikit-image, or pass --photos DIR")
-    clf = CarClassifier.from_pretrained(a.model)
-    folder = Path(a.photos) if a.photos else Path(str(files('skimage')/'data'))
-    photos = sorted(f for f in folder.iterdir() if f.suffix.lower() in IMAGE_SUFFIXES)
-    print(f"{clf.cfg.arch}, {len(clf.cfg.classes)} classes, threshold {clf.threshold:.3f}\n\nPhotos that are not cars "
-          f"({folder}):")
-    rows = []
-    for f in photos:
-        label, prob, known, err = answer(clf, f)
-        rows.append(dict(name=f.name, label=label, prob=prob, known=known, error=err))
-        print(f"  {f.name:24s} " + (f"refused: {err}" if err
-                                    else f"{'KNOWN CAR' if known else 'unknown  '} {prob:6.1%}  {label}"))
-    print("\nDegenerate inputs:")
-    for name, im in degenerate_inputs().items():
-        label, prob, known, err = answer(clf, im)
-        rows.append(dict(name=name, label=label, prob=prob, known=known, error=err, degenerate=True))
-        print(f"  {name:24s} " + (f"refused: {err}" if err
-                                  else f"{'KNOWN CAR' if known else 'unknown  '} {prob:6.1%}  {label}"))
-    photo_rows = [r for r in rows if not r.get('degenerate')]
-    caught = sum(not r['known'] for r in photo_rows)
-    summary = dict(threshold=clf.threshold, non_car_photos=len(photo_rows), non_car_unknown=caught / len(photo_rows),
-                   degenerate=len(rows) - len(photo_rows),
-                   degenerate_not_answered_as_car=sum(not r['known'] for r in rows if r.get('degenerate')))
-    print(f"\nNot cars called unknown or refused: {caught}/{len(photo_rows)} = {summary['non_car_unknown']:.0%}; "
-          f"degenerate inputs not given as a car: {summary['degenerate_not_answered_as_car']}/{summary['degenerate']}")
-    if a.data:
-        df = cars_dataframe(a.data)
-        test = df[df.is_test & df.label.notna()]
-        top = np.concatenate([clf.probabilities(list(test.fname[i:i + 64])).max(1) for i in range(0, len(test), 64)])
-        non_car = np.array([r['prob'] for r in photo_rows if r['prob'] is not None])
-        summary.update(test_cars=len(top), test_cars_unknown=float((top < clf.threshold).mean()))
-        print(f"Real test cars called unknown: {summary['test_cars_unknown']:.1%} of {len(top)}\n\n{'threshold':>9s} "
-              f"{'not cars unknown':>17s} {'test cars unknown':>18s}")
-        n_refused = sum(r['prob'] is None for r in photo_rows)
-        for t in sorted({0.1, 0.2, 0.3, 0.4, 0.5, round(clf.threshold, 3)}):
-            print(f"{t:9.3f} {((non_car < t).sum() + n_refused) / len(photo_rows):17.0%} {(top < t).mean():18.1%}")
-    print(json.dumps(summary))
+    clf = CarClassifier.from_pretrained(a.model, fast=not a.exact, finder=a.finder or True)
+    locate = not a.whole_frame
+    model_dir = clf.model_dir
+    sets = []  # (name, photos, is_car, boxes)
+    if a.data: sets.append(('validation cars', validation_cars(a.data, model_dir), True, None))
+    if a.whole:
+        b = pd.read_csv(Path(a.whole)/'boxes.csv')
+        paths = [str(Path(a.whole)/f) for f in b.file]
+        sets.append(('whole-scene photos', list(zip(paths, b['class'])), True,
+                     dict(zip(paths, b[['x1', 'y1', 'x2', 'y2']].itertuples(index=False, name=None)))))
+    for folder in a.non_cars:
+        sets.append((Path(folder).name, [(f, None) for f in sorted(Path(folder).rglob('*'))
+                                         if f.suffix.lower() in IMAGE_SUFFIXES], False, None))
+    if importlib.util.find_spec('skimage') is not None:
+        sk = Path(str(files('skimage')/'data'))
+        sets.append(("scikit-image's photos", [(f, None) for f in sorted(sk.iterdir()) if f.suffix.lower() in IMAGE_SUFFIXES],
+                     False, None))
+    if a.test and a.data: sets.append(('official test crops', test_cars(a.data), True, None))
+    if not sets: p.error('nothing to score: give --data, --whole or --non-cars')
+    f = clf.finder.cfg if clf.finder else None
+    print(f"{clf.cfg.arch}, {len(clf.cfg.classes)} classes; threshold for a known car {clf.threshold:.3f}, for a make "
+          f"{clf.cfg.make_threshold:.2f}; " + (f"finder {f.arch}, car threshold {f.car_threshold:.3f}" if f and locate
+                                              else "no finder (one pass on the whole photo)")
+          + f"; {'exact' if a.exact else 'reduced-scale'} JPEG decoding\n")
+    print(f"{'set':26s} {'photos':>5s} {'refused':>4s}")
+    results = {}
+    for name, photos, is_car, boxes in sets:
+        if a.limit and len(photos) > a.limit: photos = [photos[i] for i in np.linspace(0, len(photos) - 1, a.limit).astype(int)]
+        c = score(clf, photos, is_car, locate, boxes)
+        results[name] = c
+        print(line(name, c, is_car), flush=True)
+    print(json.dumps(results))
 
 if __name__ == '__main__': main()

@@ -1,4 +1,4 @@
-"""A Gradio app for any model saved by `save_classifier`: upload, webcam or paste a photo; the top 5 with make, model, year and confidence bars; "not a known car" when unsure; where the model looked (Grad-CAM). Deployable as a Hugging Face Space as is.
+"""A Gradio app for any model saved by `save_classifier`: upload, webcam or paste a photo; the top 5 with make, model, year and confidence bars; a known car, a car it is unsure of (with its make), or not a car; the car's box on the photo; where the model looked (Grad-CAM). Deployable as a Hugging Face Space as is.
 
 Docs: https://car-classifier.github.io/car_classifier/app.html.md"""
 
@@ -6,19 +6,21 @@ Docs: https://car-classifier.github.io/car_classifier/app.html.md"""
 
 # %% ../nbs/04_app.ipynb #c003
 from __future__ import annotations
-import base64, importlib.metadata, shutil, sys
+import base64, importlib.metadata, shutil, sys, tempfile, time, uuid
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
+from PIL import Image, ImageDraw
 import gradio as gr
 
 import car_classifier
-from .inference import MODEL_FILES, CarClassifier, CarPrediction, ClassifierConfig, open_image
+from .finder import FINDER_FILES, packaged_finder_dir
+from .inference import MODEL_FILES, CarClassifier, CarPrediction, ClassifierConfig, _article, open_image
 
 # %% auto #0
-__all__ = ['SERVING', 'API_NAME', 'SPACE_REQUIREMENTS', 'SPACE_MODULES', 'SPACE_APP', 'guess_name', 'verdict', 'jet',
-           'overlay_cam', 'recognise', 'build_demo', 'launch_demo', 'space_requirements', 'space_readme', 'write_space']
+__all__ = ['SERVING', 'API_NAME', 'BOX_COLOUR', 'SPACE_REQUIREMENTS', 'SPACE_MODULES', 'SPACE_APP', 'guess_name', 'verdict',
+           'jet', 'overlay_cam', 'found_image', 'shown_file', 'recognise', 'build_demo', 'launch_demo',
+           'space_requirements', 'space_readme', 'write_space']
 
 # %% ../nbs/04_app.ipynb #c006
 SERVING = dict(concurrency_limit=2, max_queue=256, max_file_size='20mb', top_k=5)
@@ -38,55 +40,109 @@ def guess_name(g) -> str:
     "'Make Model (Year)' for a `CarGuess`."
     return f"{g.make} {g.model} ({g.year})" if g.year else f"{g.make} {g.model}".strip()
 
-def verdict(pred:CarPrediction, n_classes:int=196) -> str:
-    "Markdown: the answer (or 'not a known car', for a model of `n_classes` cars) and a table of the guesses."
-    top = pred.top
-    if pred.is_known: head = f"### {guess_name(top)}\n{top.probability:.0%} sure."
-    else:
-        head = (f"### Not a known car\nThe model is unsure: its best guess, {guess_name(top)}, has "
-                f"{top.probability:.0%}, under the {pred.threshold:.0%} "
-                  f"it needs. Is it one of the {n_classes} cars it knows, seen from outside?")
+def _guess_table(pred:CarPrediction) -> str:
     rows = '\n'.join(f"| {i} | {g.make} | {g.model} | {g.year or ''} | {g.probability:.1%} |"
                      for i, g in enumerate(pred.guesses, 1))
-    return f"{head}\n\n| # | Make | Model | Year | Confidence |\n|---|---|---|---|---|\n{rows}"
+    return f"| # | Make | Model | Year | Confidence |\n|---|---|---|---|---|\n{rows}"
+
+def verdict(pred:CarPrediction, n_classes:int=196) -> str:
+    "Markdown: one of the three answers (not a car; a car, unsure which; a known car), then the guesses for a car."
+    top = pred.top
+    if not pred.is_car:
+        return (f"### Not a car\nThis photo does not look like a car (car classes {pred.car_probability:.0%})"
+                f"{f'; it looks more like: {pred.looks_like}' if pred.looks_like else ''}. The model names "
+                f"{n_classes} kinds of car, seen from outside.")
+    if pred.is_known: head = f"### {guess_name(top)}\n{top.probability:.0%} sure."
+    elif pred.make_is_known:
+        head = (f"### {_article(pred.make)} {pred.make}, but which one?\nThe make is {pred.make} "
+                f"({pred.make_probability:.0%} for its models together); the exact car is uncertain: the best guess, "
+                f"{guess_name(top)}, has {top.probability:.0%}, under the {pred.threshold:.0%} needed to name it.")
+    else:
+        head = (f"### A car, but I'm not sure which one\nThe best guess, {guess_name(top)}, has "
+                f"{top.probability:.0%}, under the {pred.threshold:.0%} needed to name it; the closest of the "
+                f"{n_classes} cars the model knows are below.")
+    return f"{head}\n\n{_guess_table(pred)}"
 
 # %% ../nbs/04_app.ipynb #c013
 def jet(x:np.ndarray) -> np.ndarray:
     "RGB in [0, 1] of values in [0, 1]: blue (low) to red (high)."
     return np.clip(np.stack([1.5 - np.abs(4 * x - 3), 1.5 - np.abs(4 * x - 2), 1.5 - np.abs(4 * x - 1)], -1), 0, 1)
 
-def overlay_cam(img:Image.Image, cam:np.ndarray, alpha:float=0.45, max_side:int=512) -> Image.Image:
-    "`img` (at most `max_side` pixels wide or high) with the heatmap `cam` stretched over it."
-    img = img.copy(); img.thumbnail((max_side, max_side))
-    heat = np.asarray(Image.fromarray(cam.astype(np.float32), 'F').resize(img.size, Image.BILINEAR)).clip(0, 1)
-    out = (1 - alpha) * np.asarray(img, np.float32) / 255 + alpha * jet(heat)
-    return Image.fromarray((out * 255).round().astype(np.uint8))
+def overlay_cam(img:Image.Image, cam:np.ndarray, alpha:float=0.45, max_side:int=512,
+                region:tuple|None=None) -> Image.Image:
+    "`img` (at most `max_side` pixels a side) with the heatmap `cam` stretched over `region` (x1, y1, x2, y2; all)."
+    shown = img.copy(); shown.thumbnail((max_side, max_side))
+    s = shown.width / img.width
+    x1, y1, x2, y2 = [round(v * s) for v in region] if region else (0, 0, *shown.size)
+    x2, y2 = max(x2, x1 + 1), max(y2, y1 + 1)
+    heat = Image.fromarray(cam.astype(np.float32), 'F').resize((x2 - x1, y2 - y1), Image.BILINEAR)
+    heat = np.asarray(heat).clip(0, 1)
+    a = np.asarray(shown, np.float32) / 255
+    a[y1:y2, x1:x2] = (1 - alpha) * a[y1:y2, x1:x2] + alpha * jet(heat)[:a.shape[0] - y1, :a.shape[1] - x1]
+    return Image.fromarray((a * 255).round().astype(np.uint8))
+
+BOX_COLOUR = (255, 80, 0)  # the car's box on the photo: orange, seen on most paint and skies
+
+def found_image(img:Image.Image, pred:CarPrediction, classifier:CarClassifier|None=None,
+                max_side:int=512) -> Image.Image:
+    "The photo as the page shows it: at most `max_side` a side, the car's box drawn; with `classifier`, Grad-CAM in it."
+    scale = img.info.get('draft_scale', 1.)  # the box is in the photo's own pixels; `img` may be decoded smaller
+    box = tuple(min(max(round(v / scale), 0), side) for v, side in zip(pred.box, img.size * 2)) if pred.box else None
+    if classifier is not None and classifier.cfg.pool:
+        region = box or (0, 0, *img.size)
+        shown = overlay_cam(img, classifier.grad_cam(img.crop(region))[0], max_side=max_side, region=region)
+    else: shown = img.copy(); shown.thumbnail((max_side, max_side))
+    if box:
+        s = shown.width / img.width
+        width = max(2, shown.width // 150)
+        ImageDraw.Draw(shown).rectangle([round(v * s) for v in box], outline=BOX_COLOUR, width=width)
+    return shown
 
 # %% ../nbs/04_app.ipynb #c016
-def recognise(classifier:CarClassifier, payload, show_cam:bool=False, k:int=SERVING['top_k']) -> tuple:
-    "The verdict (Markdown), the top `k` for `gr.Label`, and the Grad-CAM overlay when `show_cam`, for one upload."
+_SHOWN = Path(tempfile.mkdtemp(prefix='car_classifier_shown_'))  # the pictures handed to Gradio, kept a minute
+
+def shown_file(img:Image.Image, keep:float=60.) -> str:
+    "`img` as a WebP file of its own for Gradio to copy (older ones, past `keep` seconds, are deleted)."
+    # Gradio writes a PIL output to a file named by its content, over and over: two requests with the same answer
+    # rewrote one file while it was being sent, and 4 of 100 identical requests got a cut download. A file of our
+    # own is copied into Gradio's cache under a temporary name and renamed, which no reader ever sees half-written.
+    now = time.time()
+    for old in _SHOWN.glob('*.webp'):
+        try:
+            if now - old.stat().st_mtime > keep: old.unlink()
+        except OSError: pass  # another request deleted it first
+    _SHOWN.mkdir(exist_ok=True)
+    path = _SHOWN/f"{uuid.uuid4().hex}.webp"
+    img.save(path, 'WEBP', quality=85)
+    return str(path)
+
+def recognise(classifier:CarClassifier, payload, show_cam:bool=False, k:int=SERVING['top_k'],
+              locate:bool=True) -> tuple:
+    "The verdict (Markdown), the top `k` for `gr.Label`, the photo with the car's box, and the answer as data."
     source, name = _upload(payload)
     try:
-        show_cam = show_cam and classifier.cfg.pool
-        image = open_image(source) if show_cam else source  # with Grad-CAM: decoded once, for guesses and heatmap
-        pred = classifier.predict(image, k)
-        cam = overlay_cam(image, classifier.grad_cam(image)[0]) if show_cam else None
+        image = open_image(source, draft=classifier.draft_size(locate))  # decoded once, as `predict` decodes it
+        pred = classifier.predict(image, k, locate=locate)
+        shown = found_image(image, pred, classifier if show_cam else None)
     except (ValueError, TypeError, OSError) as e:
         msg = str(e).replace(str(source), name) if isinstance(source, str) else str(e)
         if name not in msg: msg = f"{name}: {msg}"
         raise gr.Error(f"{msg}. Try a JPEG, PNG or WebP photo of a car.", title="Not a usable image",
                        print_exception=False) from None
-    return verdict(pred, len(classifier.cfg.classes)), {guess_name(g): g.probability for g in pred.guesses}, cam
+    top = {guess_name(g): g.probability for g in pred.guesses} if pred.is_car else None
+    return verdict(pred, len(classifier.cfg.classes)), top, shown_file(shown), pred.to_dict()
 
 # %% ../nbs/04_app.ipynb #c018
-def build_demo(classifier:CarClassifier, examples:list|None=None, title:str="Which car is this?") -> gr.Blocks:
+def build_demo(classifier:CarClassifier, examples:list|None=None, title:str="Which car is this?",
+               locate:bool=True) -> gr.Blocks:
     "The demo's page for `classifier`; `examples` are image paths shown under the input. Nothing is launched."
-    cfg = classifier.cfg
+    cfg, finds = classifier.cfg, locate and classifier.finder is not None
     with gr.Blocks(title=title, analytics_enabled=False) as demo:
         gr.Markdown(f"# {title}\nRecognises the make, model and year of {len(cfg.classes)} kinds of car (Stanford "
                     "Cars) in a photo: "
-                    f"a fine-tuned `{cfg.arch}`{' in 8 bits' if classifier.int8 else ''}"
-                    f"{', averaged with the mirror image' if classifier.tta else ''}, served by "
+                    + ("an ImageNet network first says whether it is a car and where; then " if finds else "")
+                    + f"a fine-tuned `{cfg.arch}`{' in 8 bits' if classifier.int8 else ''}"
+                    f"{', averaged with the mirror image' if classifier.tta else ''} names it, served by "
                     f"{classifier.backend.replace('onnx', 'ONNX Runtime').replace('torch', 'PyTorch')} "
                     "([car_classifier](https://github.com/car-classifier/car_classifier) "
                     f"{car_classifier.__version__}).")
@@ -101,13 +157,15 @@ def build_demo(classifier:CarClassifier, examples:list|None=None, title:str="Whi
             with gr.Column():
                 answer = gr.Markdown(elem_id='verdict')
                 top = gr.Label(num_top_classes=SERVING['top_k'], label=f"Top {SERVING['top_k']}", elem_id='top-k')
-                cam = gr.Image(label="Where the model looked", type='pil', interactive=False, elem_id='grad-cam')
+                found = gr.Image(label="The car found" if finds else "The photo", type='filepath', interactive=False,
+                                 elem_id='found')
+                with gr.Accordion("The answer as data", open=False): data = gr.JSON(elem_id='answer-data')
         def predict(image, show_grad_cam):
             "Recognise the car in `image` (a file); with `show_grad_cam`, also draw where the model looked."
-            return recognise(classifier, image, show_grad_cam)
-        button.click(predict, [image, show_cam], [answer, top, cam], api_name=API_NAME, preprocess=False,
+            return recognise(classifier, image, show_grad_cam, locate=locate)
+        button.click(predict, [image, show_cam], [answer, top, found, data], api_name=API_NAME, preprocess=False,
                      concurrency_limit=SERVING['concurrency_limit'])
-        image.change(lambda: ('', None, None), None, [answer, top, cam], api_visibility='private',
+        image.change(lambda: ('', None, None, None), None, [answer, top, found, data], api_visibility='private',
                      queue=False)  # a new photo clears the old answer
     return demo
 
@@ -120,7 +178,7 @@ def launch_demo(demo:gr.Blocks, port:int|None=None, host:str|None=None, **kwargs
 
 # %% ../nbs/04_app.ipynb #c030
 SPACE_REQUIREMENTS = ('gradio', 'onnxruntime', 'numpy', 'pillow', 'safetensors', 'huggingface_hub', 'fastcore')
-SPACE_MODULES = ('__init__.py', 'core.py', 'inference.py', 'app.py', 'stanford_cars_classes.txt')
+SPACE_MODULES = ('__init__.py', 'core.py', 'finder.py', 'inference.py', 'app.py', 'stanford_cars_classes.txt')
 
 def space_requirements() -> str:
     "requirements.txt for a CPU Space: the serving dependencies, pinned to the versions installed here."
@@ -155,15 +213,15 @@ from car_classifier.app import build_demo, launch_demo
 from car_classifier.inference import CarClassifier
 
 HERE = Path(__file__).parent
-classifier = CarClassifier.from_pretrained({model}, backend='onnx', int8={int8})
-demo = build_demo(classifier, examples=sorted((HERE/'examples').glob('*')), title={title!r})
+classifier = CarClassifier.from_pretrained({model}, backend='onnx', int8={int8}, fast={fast})
+demo = build_demo(classifier, examples=sorted((HERE/'examples').glob('*')), title={title!r}, locate={locate})
 
 if __name__ == '__main__':
     launch_demo(demo)
 '''
 
 def write_space(model:str|Path, dest:str|Path, examples:list=(), title:str="Which car is this?",
-                int8:bool|None=None) -> Path:
+                int8:bool|None=None, locate:bool=True, fast:bool=True) -> Path:
     "Write a Hugging Face Space into `dest` for the model folder (or Hub id) `model`; `int8`: serve its 8-bit network."
     dest, src = Path(dest), Path(model)
     if dest.exists() and any(dest.iterdir()):
@@ -178,6 +236,9 @@ def write_space(model:str|Path, dest:str|Path, examples:list=(), title:str="Whic
     (dest/'car_classifier').mkdir(parents=True); (dest/'examples').mkdir()
     pkg = Path(car_classifier.__file__).parent
     for f in SPACE_MODULES: shutil.copy(pkg/f, dest/'car_classifier'/f)
+    (dest/'car_classifier'/'finder').mkdir()  # the finder ships inside the package, and so inside the Space
+    for f in FINDER_FILES:
+        if (packaged_finder_dir()/f).exists(): shutil.copy(packaged_finder_dir()/f, dest/'car_classifier'/'finder'/f)
     if local:
         (dest/'model').mkdir()
         for f in MODEL_FILES:
@@ -185,7 +246,7 @@ def write_space(model:str|Path, dest:str|Path, examples:list=(), title:str="Whic
     for i, e in enumerate(examples): shutil.copy(e, dest/'examples'/f"{i:02d}{Path(e).suffix.lower()}")
     # int8=None lets the Space's from_pretrained read config.json, as use_int8 did here
     (dest/'app.py').write_text(SPACE_APP.format(model="HERE/'model'" if local else repr(str(model)), title=title,
-                                                int8=int8))
+                                                int8=int8, fast=fast, locate=locate))
     (dest/'requirements.txt').write_text(space_requirements())
     cfg = ClassifierConfig.from_json(src/'config.json') if local else None
     (dest/'README.md').write_text(space_readme(title, cfg.arch, len(cfg.classes)) if cfg

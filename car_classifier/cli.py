@@ -21,11 +21,12 @@ from .inference import BACKENDS, MODEL_FILES, ClassifierConfig, CarClassifier
 from .inference import open_image, packaged_model_dir
 
 # %% auto #0
-__all__ = ['TRAIN_PACKAGES', 'SUBCOMMANDS', 'METRIC_NAMES', 'SHIPPED_FILES', 'HUB_FILES', 'SPACE_NEEDS', 'missing_extra',
-           'subcommand', 'cli_parser', 'main', 'sample_path', 'data_command', 'add_data_parser', 'valid_images',
-           'served_size_line', 'save_examples', 'train_recipe', 'split_seed', 'chosen_recipe', 'train_command',
-           'add_train_parser', 'image_files', 'predict_rows', 'prediction_record', 'table_line', 'predict_command',
-           'add_serving_options', 'add_predict_parser', 'export_command', 'tune_command', 'add_tune_parser',
+__all__ = ['TRAIN_PACKAGES', 'SUBCOMMANDS', 'ANSWER_WORDS', 'METRIC_NAMES', 'SHIPPED_FILES', 'HUB_FILES', 'SPACE_NEEDS',
+           'missing_extra', 'subcommand', 'cli_parser', 'main', 'sample_path', 'data_command', 'add_data_parser',
+           'valid_images', 'served_size_line', 'machine_record', 'save_examples', 'train_recipe', 'split_seed',
+           'chosen_recipe', 'train_command', 'add_train_parser', 'image_files', 'predict_rows', 'prediction_record',
+           'table_line', 'predict_command', 'add_serving_options', 'add_predict_parser', 'export_command',
+           'tune_command', 'add_tune_parser', 'annotated_boxes', 'finder_command', 'add_finder_parser',
            'evaluate_command', 'compare_command', 'add_evaluate_parsers', 'example_images', 'demo_command',
            'space_command', 'add_demo_parsers', 'model_card', 'write_head', 'package_model', 'shipped_summary',
            'package_command', 'add_package_parser', 'hub_token', 'model_repo_folder', 'push_command', 'add_push_parser']
@@ -146,6 +147,16 @@ def served_size_line(acc:dict, model:str|Path) -> str:
     return (f"Served at {size} px, the best on the validation split, clean / sharpened (" +
             ', '.join(f"{s} px {a['clean']:.1%} / {a['sharpened']:.1%}" for s, a in acc.items()) + ")")
 
+# %% ../nbs/05_cli.ipynb #c010m
+def machine_record() -> dict:
+    "The training machine: CPU model, cores, and the vector instructions that set its speed (AVX2, AVX-512, VNNI, AMX)."
+    import platform
+    info = Path('/proc/cpuinfo').read_text() if Path('/proc/cpuinfo').exists() else ''
+    field = lambda name: next((l.split(':', 1)[1].strip() for l in info.splitlines() if l.startswith(name)), '')
+    flags = field('flags').split()
+    return dict(cpu=field('model name') or platform.processor(), cores=os.cpu_count(), machine=platform.machine(),
+                flags=sorted(f for f in flags if f.startswith(('avx', 'amx', 'fma', 'sse4', 'f16c'))))
+
 # %% ../nbs/05_cli.ipynb #c011
 def save_examples(df, dest:Path, n:int=6) -> list:
     "Copy up to `n` test images (of classes spread over the list; else training images) into `dest`, named by class."
@@ -202,6 +213,7 @@ def train_command(args) -> int:
         save_examples(df, out/'examples')
         (out/'record.json').write_text(json.dumps(dict(**record, processes=max(num_distrib(), 1), seed=args.seed,
                                                      split_seed=split_seed(args), valid_pct=args.valid_pct,
+                                                     machine=machine_record(),
                                                      minutes=round((time.time() - started) / 60, 1)), indent=1))
         plot_training(record).savefig(out/'training.png', dpi=80)
         print(json.dumps(dict(out=str(out), **_report(record))))
@@ -273,53 +285,62 @@ def image_files(sources:list) -> list[tuple[str, str|None]]:
     return found
 
 # %% ../nbs/05_cli.ipynb #c013b
-def predict_rows(clf:CarClassifier, files:list, k:int=5, bs:int=32, workers:int|None=None):
+def predict_rows(clf:CarClassifier, files:list, k:int=5, bs:int=32, workers:int|None=None, locate:bool=True):
     "Yield (path, prediction or None, error or None) for each of `files` (`image_files`), in order, `bs` photos a pass."
     workers = workers or min(os.cpu_count() or 1, 4)  # threads that read a batch's photos and prepare its input
     def read(path_error):
         path, error = path_error
         if error is not None: return None, error
-        try: return clf.item_arrays([path]), None
+        try: return clf.read(path, locate), None
         except (ValueError, OSError) as e: return None, str(e)
     with ThreadPoolExecutor(workers) as pool:
         for i in range(0, len(files), bs):
             chunk = files[i:i + bs]
             read_rows = list(pool.map(read, chunk))
-            items = [a for a, _ in read_rows if a is not None]
+            items = [r[0] for r, _ in read_rows if r is not None]
             probs = iter(clf.probabilities([], np.concatenate(items), workers) if items else [])
-            for (path, _), (_, error) in zip(chunk, read_rows):
-                yield path, None if error else clf._guesses(next(probs), k), error
+            for (path, _), (r, error) in zip(chunk, read_rows):
+                yield path, None if error else clf._answer(next(probs), k, r[1], r[2]), error
 
 # %% ../nbs/05_cli.ipynb #c013c
 def prediction_record(path:str, pred, error:str|None, k:int=5) -> dict:
-    "One flat row: path, known, label_1, probability_1 ... label_k, probability_k, error (blank when there is none)."
-    row = dict(path=path, known='' if pred is None else pred.is_known)
+    "One flat row: path, answer (not a car / unsure / known), the evidence, make, box, the k guesses, error."
+    row = dict(path=path, answer='' if pred is None else pred.answer)
+    d = pred.to_dict() if pred is not None else {}
+    for key in ('is_car', 'car_probability', 'is_known', 'make', 'make_probability'):
+        v = d.get(key, '')
+        row[key] = round(v, 4) if isinstance(v, float) else '' if v is None else v
+    box = d.get('box') or [''] * 4
+    row.update(zip(('box_x1', 'box_y1', 'box_x2', 'box_y2'), box))
     for j in range(k):
         g = pred.guesses[j] if pred is not None and j < len(pred.guesses) else None
         row[f'label_{j + 1}'], row[f'probability_{j + 1}'] = (g.label, round(g.probability, 4)) if g else ('', '')
     return dict(row, error=error or '')
 
+ANSWER_WORDS = {'not a car': 'NOT A CAR', 'unsure': 'CAR, UNSURE', 'known': 'CAR'}  # the table's first column
+
 def table_line(path:str, pred, error:str|None, width:int=40) -> str:
-    "One row of the table `predict` prints: the path, then the answer and the other guesses, or the error."
+    "One row of the table `predict` prints: the path, the kind of answer, the answer and other guesses, or the error."
     if error: return f"{path:<{width}}  error: {error}"
-    return f"{path:<{width}}  {pred}" + ''.join(f" | {g.label} {g.probability:.0%}" for g in pred.guesses[1:])
+    rest = '' if not pred.is_car else ''.join(f" | {g.label} {g.probability:.0%}" for g in pred.guesses[1:])
+    return f"{path:<{width}}  {ANSWER_WORDS[pred.answer]:<11}  {pred}{rest}"
 
 # %% ../nbs/05_cli.ipynb #c013d
 def predict_command(args) -> int:
     "Write a row per photo named by `args.images`; exit status 1 if any photo failed, 130 if interrupted (rows kept)."
     from tqdm.auto import tqdm
     files = image_files(args.images)
-    clf = CarClassifier.from_pretrained(args.model, backend=args.backend, int8=args.int8 or None)
+    clf = CarClassifier.from_pretrained(args.model, backend=args.backend, int8=args.int8 or None, fast=not args.exact)
     out = open(args.csv, 'w', newline='') if args.csv else sys.stdout
     writer = csv.DictWriter(out, list(prediction_record('', None, None, args.k))) if args.csv else None
     if writer: writer.writeheader()
     width, done, failed = min(max(len(p) for p, _ in files), 60), 0, 0
     try:
         with tqdm(total=len(files), unit='photo', file=sys.stderr, disable=None) as bar:
-            for path, pred, error in predict_rows(clf, files, args.k, args.bs):
+            for path, pred, error in predict_rows(clf, files, args.k, args.bs, locate=not args.whole):
                 if writer: writer.writerow(prediction_record(path, pred, error, args.k))
                 elif args.json:
-                    print(json.dumps(dict(path=path, **(pred.to_dict() if pred else dict(is_known=None, guesses=[])),
+                    print(json.dumps(dict(path=path, **(pred.to_dict() if pred else dict(answer=None, guesses=[])),
                                           error=error)))
                 else: print(table_line(path, pred, error, width))
                 done, failed = done + 1, failed + bool(error)
@@ -335,8 +356,14 @@ def predict_command(args) -> int:
     return 1 if failed else 0
 
 # %% ../nbs/05_cli.ipynb #c014
-def add_serving_options(p, backend:bool=True, int8:bool=True):
-    "The options that choose how a saved model is served: `--backend`, `--int8`."
+def add_serving_options(p, backend:bool=True, int8:bool=True, photos:bool=True):
+    "The options that choose how a saved model is served: `--backend`, `--int8`; for photos, `--whole`, `--exact`."
+    if photos: p.add_argument('--whole', action='store_true',
+                   help='classify the whole photo in one pass, without finding the car first (photos already cropped '
+                   'to the car); every answer is then a car, known or not')
+    if photos: p.add_argument('--exact', action='store_true',
+                   help="decode JPEGs at full scale and resize as fastai does (probabilities equal to fastai's; slower "
+                   "on large photos)")
     if backend:
         p.add_argument('--backend', default='auto', choices=BACKENDS,
                        help='ONNX Runtime when model.onnx exists (auto), or PyTorch')
@@ -412,6 +439,43 @@ def add_tune_parser(sub):
                       help='tune the 8-bit network (default: the one the config serves), to serve it')
     tune.set_defaults(run=tune_command)
 
+# %% ../nbs/05_cli.ipynb #c034j
+def annotated_boxes(csv_path:str|Path) -> list[tuple]:
+    "(photo, (x1, y1, x2, y2)) pairs from a CSV with columns file, x1, y1, x2, y2 (files relative to the CSV's folder)."
+    path = Path(csv_path)
+    with open(path, newline='') as f: rows = list(csv.DictReader(f))
+    missing = {'file', 'x1', 'y1', 'x2', 'y2'} - set(rows[0] if rows else {})
+    if missing: raise ValueError(f"{path} lacks the column(s) {', '.join(sorted(missing))}: it needs file,x1,y1,x2,y2")
+    return [(str(path.parent/r['file']), tuple(float(r[k]) for k in ('x1', 'y1', 'x2', 'y2'))) for r in rows]
+
+def finder_command(args) -> int:
+    "Build a finder into `args.out` and, given photos, tune its box and car threshold on them."
+    from car_classifier.export import export_finder, tune_finder
+    if bool(args.cars) != bool(args.non_cars): raise ValueError("Tuning needs both --cars and --non-cars photos")
+    photos = lambda sources: [p for p, error in image_files(sources or []) if error is None]
+    calibration = photos(args.calibrate)
+    if args.calibrate and not calibration: raise FileNotFoundError(f"No photos in {' '.join(args.calibrate)}")
+    out = export_finder(args.out, args.weights, calibration)
+    print(f"{out}: {', '.join(sorted(p.name for p in out.iterdir()))}")
+    if args.cars:
+        report = tune_finder(out, photos(args.cars), photos(args.non_cars),
+                             annotated_boxes(args.boxes) if args.boxes else [], args.model)
+        print(json.dumps(report))
+    return 0
+
+@subcommand
+def add_finder_parser(sub):
+    "The `finder` subcommand."
+    p = sub.add_parser('finder', help='build the finder that tells cars from other photos and finds them in a photo')
+    p.add_argument('--out', required=True, help='folder for the finder (config.json, finder.int8.onnx)')
+    p.add_argument('--weights', help="local ImageNet weights for tf_efficientnet_lite0 (default: timm downloads them)")
+    p.add_argument('--calibrate', nargs='+', help='photos to calibrate the 8-bit network on (without: float32 only)')
+    p.add_argument('--cars', nargs='+', help='photos of cars, to choose the car threshold on')
+    p.add_argument('--non-cars', nargs='+', help='photos that are not cars, to report what the threshold catches')
+    p.add_argument('--boxes', help='CSV of annotated photos (file,x1,y1,x2,y2), to fit the box on')
+    p.add_argument('--model', help='the car model whose van classes count (default: the shipped model)')
+    p.set_defaults(run=finder_command)
+
 # %% ../nbs/05_cli.ipynb #c016
 def evaluate_command(args) -> int:
     "Evaluate `args.model` on the test split of `args.data`; write metrics, per-class report and figures to `args.out`."
@@ -461,7 +525,7 @@ def add_evaluate_parsers(sub):
     ev.add_argument('--data', required=True, help='folder (or CSV) holding the dataset')
     ev.add_argument('--out', required=True, help='folder for metrics.json, per_class.csv and the figures')
     ev.add_argument('--tta', action='store_true', help='also score with test-time augmentation (image and its mirror)')
-    add_serving_options(ev)
+    add_serving_options(ev, photos=False)
     ev.set_defaults(run=evaluate_command)
     cmp = sub.add_parser('compare', help='train several configurations and print one table')
     cmp.add_argument('--data'); cmp.add_argument('--sample', action='store_true'); cmp.add_argument('--fallback-sample',
@@ -485,19 +549,20 @@ def example_images(given:list|None, model:str|None, n:int=6) -> list:
 def demo_command(args) -> int:
     "Serve the demo of `args.model` until interrupted."
     from car_classifier.app import build_demo, launch_demo  # Gradio is imported only here
-    clf = CarClassifier.from_pretrained(args.model, backend=args.backend, int8=args.int8 or None)
+    clf = CarClassifier.from_pretrained(args.model, backend=args.backend, int8=args.int8 or None, fast=not args.exact)
     if args.model is None:
         print(f"Serving the model shipped with car_classifier ({shipped_summary()}); --model DIR serves another",
               file=sys.stderr, flush=True)
-    launch_demo(build_demo(clf, examples=example_images(args.examples, args.model), title=args.title), port=args.port,
-                host=args.host)
+    demo = build_demo(clf, examples=example_images(args.examples, args.model), title=args.title, locate=not args.whole)
+    launch_demo(demo, port=args.port, host=args.host)
     return 0
 
 def space_command(args) -> int:
     "Write the Hugging Face Space of `args.model` into `args.out`."
     from car_classifier.app import write_space
     dest = write_space(packaged_model_dir() if args.model is None else args.model, args.out,
-                       examples=example_images(args.examples, args.model), title=args.title, int8=args.int8 or None)
+                       examples=example_images(args.examples, args.model), title=args.title, int8=args.int8 or None,
+                       locate=not args.whole, fast=not args.exact)
     print(f"Space written to {dest}. Try it: cd {dest} && python -m venv .venv && .venv/bin/pip install -r "
           "requirements.txt && .venv/bin/python app.py\n"
           f"Publish it: car-classifier push --space {dest} --repo USER/SPACE_NAME")
@@ -570,7 +635,11 @@ on 2 CPU cores in {minutes}{how}, from ImageNet weights.{served}
 |---|---|---|
 {rows}
 
-Below a top probability of {cfg.unknown_threshold:.2f} the answer is "not a known car".{notes}
+Below a top probability of {cfg.unknown_threshold:.2f} the exact car is not named: the answer is "a car, not sure which
+one", with the make when the make's classes add up to {cfg.make_threshold:.0%} or more. Whether a photo shows a car at
+all, and where, is said first by the finder that ships with the package (`car_classifier.finder`, an ImageNet
+`tf_efficientnet_lite0` in 8 bits): "not a car" when its car classes are under its threshold; otherwise the car model
+sees the car's box.{notes}
 
 ## Use
 

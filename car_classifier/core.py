@@ -74,7 +74,8 @@ class ClassifierConfig:
     std: list = field(default_factory=lambda: [0.229, 0.224, 0.225])
     cut: int|None = None # where fastai cut a torchvision model into its body
     pool: bool = True # whether the head pools a feature map (False for timm models that pool themselves)
-    unknown_threshold: float = 0. # below this top probability the answer is "not a known car"
+    unknown_threshold: float = 0. # below this top probability the exact car is not named ("a car, not sure which one")
+    make_threshold: float = 0.5 # at or above this probability of a make (its classes' added up), the make is named
     int8: bool = False # serve model.int8.onnx by default (set when its official top-1 is within a point of float32)
     tta: bool = False # also show the network each image mirrored and average the two (`evaluate --tta`)
     car_classifier_version: str = ''

@@ -6,7 +6,7 @@ Docs: https://car-classifier.github.io/car_classifier/export.html.md"""
 
 # %% ../nbs/03b_export.ipynb #c003
 from __future__ import annotations
-import os, warnings
+import json, os, warnings
 from dataclasses import replace
 from pathlib import Path
 
@@ -14,12 +14,15 @@ import numpy as np, torch, torch.nn as nn
 
 import car_classifier
 from .core import ClassifierConfig, alone
-from .network import load_network
-from .inference import MIN_SIDE, CarClassifier
+from .network import load_network, static_same_padding
+from .finder import CarFinder, FinderConfig, box_iou, finder_input, fit_box_offsets
+from .inference import MIN_SIDE, CarClassifier, check_content, open_image
 
 # %% auto #0
-__all__ = ['unknown_threshold', 'learner_config', 'WithFeatures', 'export_onnx', 'quantize_onnx', 'save_classifier',
-           'free_input_size', 'sharpened', 'tune_input_size']
+__all__ = ['unknown_threshold', 'learner_config', 'WithFeatures', 'export_onnx', 'quantize_static_onnx', 'quantize_onnx',
+           'save_classifier', 'free_input_size', 'sharpened', 'tune_input_size', 'FinderNetwork', 'imagenet_labels',
+           'finder_batches', 'imagenet_model', 'export_finder', 'shift_boxes', 'fit_finder_boxes', 'car_evidence',
+           'tune_finder']
 
 # %% ../nbs/03b_export.ipynb #c031
 def unknown_threshold(probs:np.ndarray, targets:np.ndarray, keep:float=0.95) -> float:
@@ -72,13 +75,29 @@ def export_onnx(model_dir:str|Path, opset:int=17) -> Path:
     return d/'model.onnx'
 
 # %% ../nbs/03b_export.ipynb #c035
-def quantize_onnx(model_dir:str|Path, images:list, n:int=64) -> Path:
-    "Write `model_dir/model.int8.onnx`: the network in 8 bits, calibrated on up to `n` of `images` (bad ones skipped)."
+def quantize_static_onnx(src:str|Path, dest:str|Path, batches:list) -> Path:
+    "Write `dest`: the ONNX network `src` in 8 bits (7-bit weights, per channel), calibrated on the input `batches`."
     import logging, tempfile
     from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
     from onnxruntime.quantization.shape_inference import quant_pre_process
+    class Calibration(CalibrationDataReader):
+        def __init__(self): self.batches = iter(batches)
+        def get_next(self): return next(self.batches, None)
+    root = logging.getLogger(); level = root.level
+    root.setLevel(logging.ERROR)  # the quantizer logs a line per skipped tensor on the root logger; restored after
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            quant_pre_process(str(src), f'{tmp}/model.onnx')
+            quantize_static(f'{tmp}/model.onnx', str(dest), Calibration(), quant_format=QuantFormat.QDQ,
+                            per_channel=True, reduce_range=True,  # 7-bit weights: no overflow without VNNI
+                            activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8)
+    finally: root.setLevel(level)
+    return Path(dest)
+
+def quantize_onnx(model_dir:str|Path, images:list, n:int=64) -> Path:
+    "Write `model_dir/model.int8.onnx`: the network in 8 bits, calibrated on up to `n` of `images` (bad ones skipped)."
     d = Path(model_dir)
-    clf = CarClassifier.from_pretrained(d, backend='onnx')
+    clf = CarClassifier.from_pretrained(d, backend='onnx', finder=False)
     batches = []
     for f in images:
         if len(batches) == n: break
@@ -87,19 +106,7 @@ def quantize_onnx(model_dir:str|Path, images:list, n:int=64) -> Path:
     if not batches:
         raise ValueError(f"None of the {len(images)} calibration images could be read as a photo of at least "
                          f"{MIN_SIDE} pixels a side")
-    class Calibration(CalibrationDataReader):
-        def __init__(self): self.batches = iter(batches)
-        def get_next(self): return next(self.batches, None)
-    root = logging.getLogger(); level = root.level
-    root.setLevel(logging.ERROR)  # the quantizer logs a line per skipped tensor on the root logger; restored after
-    try:
-        with tempfile.TemporaryDirectory() as tmp:
-            quant_pre_process(str(d/'model.onnx'), f'{tmp}/model.onnx')
-            quantize_static(f'{tmp}/model.onnx', str(d/'model.int8.onnx'), Calibration(), quant_format=QuantFormat.QDQ,
-                            per_channel=True, reduce_range=True,  # 7-bit weights: no overflow without VNNI
-                            activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8)
-    finally: root.setLevel(level)
-    return d/'model.int8.onnx'
+    return quantize_static_onnx(d/'model.onnx', d/'model.int8.onnx', batches)
 
 # %% ../nbs/03b_export.ipynb #c033
 def save_classifier(learn, dest:str|Path, keep:float=0.95, onnx:bool=True, int8:bool=True) -> Path|None:
@@ -159,3 +166,113 @@ def tune_input_size(model_dir:str|Path, images:list, targets:list, sizes:list|No
     threshold = unknown_threshold(probs[best], y, keep)  # the probabilities change with the size: so does it
     replace(cfg, input_size=best, train_size=base, unknown_threshold=threshold).to_json(d/'config.json')
     return acc
+
+# %% ../nbs/03b_export.ipynb #c041b
+class FinderNetwork(nn.Module):
+    "An ImageNet network's logits, and each of `classes`' activation map: its weights applied at every cell."
+    def __init__(self, model:nn.Module, classes:list):
+        super().__init__()
+        self.model = model
+        self.register_buffer('maps_weight', model.get_classifier().weight[classes].detach().clone()[:, :, None, None])
+    def forward(self, x):
+        f = self.model.forward_features(x)
+        return self.model.forward_head(f), nn.functional.conv2d(f, self.maps_weight)
+
+def imagenet_labels() -> list[str]:
+    "The 1,000 ImageNet-1k class names, short (`tabby`, `sports car`), in index order."
+    from timm.data import ImageNetInfo
+    info = ImageNetInfo()
+    return [info.index_to_description(i).split(',')[0] for i in range(1000)]
+
+# %% ../nbs/03b_export.ipynb #c041c
+def finder_batches(images:list, cfg:FinderConfig, n:int=64) -> list[dict]:
+    "The finder's inputs for up to `n` of `images` that read as photos (the others skipped), to calibrate on."
+    batches = []
+    for f in images:
+        if len(batches) == n: break
+        try: batches.append(dict(image=finder_input(check_content(open_image(f)), cfg)))
+        except (ValueError, OSError): continue
+    if not batches: raise ValueError(f"None of the {len(images)} calibration photos could be read")
+    return batches
+
+def imagenet_model(arch:str, weights:str|Path|None=None, pretrained:bool=True) -> nn.Module:
+    "timm's `arch` with ImageNet weights: from the local file `weights`, else downloaded (`pretrained=False`: random)."
+    import timm
+    overlay = dict(pretrained_cfg_overlay=dict(file=str(Path(weights).expanduser()))) if weights else {}
+    try: return timm.create_model(arch, pretrained=pretrained or weights is not None, **overlay)
+    except Exception as e:
+        if weights is not None or not pretrained: raise
+        raise ConnectionError(f"Could not download ImageNet weights for {arch} ({str(e)[:200]}). Offline? Pass a "
+                              "local file: --weights FILE.safetensors") from e
+
+def export_finder(dest:str|Path, weights:str|Path|None=None, calibration:list=(), pretrained:bool=True,
+                  cfg:FinderConfig|None=None, keep_float:bool=False, model:nn.Module|None=None) -> Path:
+    "Write a finder folder: `config.json`, and `finder.int8.onnx` calibrated on `calibration` (else `finder.onnx`)."
+    cfg = cfg or FinderConfig()
+    model = static_same_padding(model or imagenet_model(cfg.arch, weights, pretrained)).eval()
+    cfg = replace(cfg, mean=[float(v) for v in model.pretrained_cfg['mean']],
+                  std=[float(v) for v in model.pretrained_cfg['std']], labels=imagenet_labels())
+    d = Path(dest); d.mkdir(parents=True, exist_ok=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore')
+        torch.onnx.export(FinderNetwork(model, [*cfg.car_classes, *cfg.van_classes]), torch.zeros(1, 3, 224, 288),
+                          str(d/'finder.onnx'), input_names=['image'], output_names=['logits', 'car_maps'],
+                          dynamic_axes={'image': {0: 'batch', 2: 'height', 3: 'width'}, 'logits': {0: 'batch'},
+                                        'car_maps': {0: 'batch', 2: 'map_height', 3: 'map_width'}},
+                          opset_version=17, dynamo=False)
+    cfg.to_json(d/'config.json')
+    if calibration:
+        quantize_static_onnx(d/'finder.onnx', d/'finder.int8.onnx', finder_batches(list(calibration), cfg))
+        if not keep_float: (d/'finder.onnx').unlink()
+    return d
+
+# %% ../nbs/03b_export.ipynb #c041f
+def shift_boxes(boxes:np.ndarray, offsets, sizes:np.ndarray) -> np.ndarray:
+    "`boxes` (x1, y1, x2, y2 rows) with each edge moved by `offsets` shares of the box's side, kept inside their photo."
+    b = np.asarray(boxes, np.float64)
+    w, h = b[:, 2] - b[:, 0], b[:, 3] - b[:, 1]
+    moved = b + np.asarray(offsets) * np.stack([w, h, w, h], 1)
+    return np.clip(moved, 0, np.concatenate([sizes, sizes], 1))
+
+def fit_finder_boxes(finder:CarFinder, boxes:list) -> dict:
+    "Fit `finder`'s box offsets on `boxes`, (photo, annotated box) pairs; the median IoU before, after and held out."
+    plain = CarFinder(replace(finder.cfg, box_offsets=[0.] * 4), finder.session)
+    photos = [check_content(open_image(p)) for p, _ in boxes]
+    found, truth = np.array([plain.look(p).box for p in photos]), np.array([b for _, b in boxes], np.float64)
+    sizes = np.array([p.size for p in photos])
+    iou = lambda a: float(np.median([box_iou(x, y) for x, y in zip(a, truth)]))
+    held = found.astype(np.float64).copy()  # each half shifted by the offsets fitted on the other
+    for fit, other in ((slice(0, None, 2), slice(1, None, 2)), (slice(1, None, 2), slice(0, None, 2))):
+        held[other] = shift_boxes(found[other], fit_box_offsets(found[fit], truth[fit]), sizes[other])
+    offsets = fit_box_offsets(found, truth)
+    return dict(box_offsets=offsets, photos=len(boxes), iou_unshifted=iou(found),
+                iou_fitted=iou(shift_boxes(found, offsets, sizes)), iou_held_out=iou(held))
+
+# %% ../nbs/03b_export.ipynb #c041g
+def car_evidence(clf:CarClassifier, photos:list) -> np.ndarray:
+    "The car probability `clf` (with its finder) gives each of `photos` that can be read, the threshold aside."
+    finder, out = clf.finder, []
+    clf.finder = CarFinder(replace(finder.cfg, car_threshold=0.), finder.session, finder.path)
+    try:
+        for p in photos:
+            try: out.append(clf.predict(p).car_probability)
+            except (ValueError, OSError): continue  # refused before the finder looks: not counted
+    finally: clf.finder = finder
+    return np.array(out)
+
+def tune_finder(finder_dir:str|Path, cars:list, non_cars:list, boxes:list=(), model:str|Path|None=None,
+                miss:float=0.005) -> dict:
+    "Fit the finder's box offsets on `boxes`, then set its car threshold so that `miss` of `cars` fall under it."
+    d = Path(finder_dir)
+    finder = CarFinder.from_pretrained(d)
+    report = fit_finder_boxes(finder, boxes) if boxes else {}
+    if boxes: finder.cfg.box_offsets = report['box_offsets']
+    clf = CarClassifier.from_pretrained(model, finder=finder)
+    car, other = car_evidence(clf, cars), car_evidence(clf, non_cars)
+    t = float(np.quantile(car, miss))
+    report.update(car_threshold=round(t, 4), cars=len(car), cars_not_a_car=float((car < t).mean()),
+                  non_cars=len(other), non_cars_not_a_car=float((other < t).mean()))
+    finder.cfg.car_threshold = report['car_threshold']
+    finder.cfg.notes = json.dumps(report)
+    finder.cfg.to_json(d/'config.json')
+    return report

@@ -6,7 +6,7 @@ Docs: https://car-classifier.github.io/car_classifier/inference.html.md"""
 
 # %% ../nbs/03_inference.ipynb #c003
 from __future__ import annotations
-import io, json, math, os
+import io, json, math, os, re
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from functools import partial
@@ -18,10 +18,11 @@ from PIL import Image
 from fastcore.basics import patch, store_attr
 
 from .core import MAX_PIXELS, ClassifierConfig, parse_car_name, to_rgb
+from .finder import CarFinder, Sighting, crop_box, onnx_session
 
 # %% auto #0
-__all__ = ['MIN_SIDE', 'MODEL_FILES', 'BACKENDS', 'resize_item', 'area_resize', 'torch_linspace', 'linear_resize', 'prepare',
-           'open_image', 'check_content', 'CarGuess', 'CarPrediction', 'packaged_model_dir', 'hub_files',
+__all__ = ['MIN_SIDE', 'ANSWERS', 'MODEL_FILES', 'BACKENDS', 'resize_item', 'area_resize', 'torch_linspace', 'linear_resize',
+           'prepare', 'open_image', 'check_content', 'CarGuess', 'CarPrediction', 'packaged_model_dir', 'hub_files',
            'CarClassifier', 'softmax', 'head_gradient', 'head_layers_np']
 
 # %% ../nbs/03_inference.ipynb #c008
@@ -110,15 +111,22 @@ def open_image(source, max_pixels:int=MAX_PIXELS, draft:int|None=None) -> Image.
                             "a NumPy array")
         if n_bytes == 0: raise ValueError(f"{name} is empty (0 bytes)")
         try: img = Image.open(source)
+        except Image.DecompressionBombError as e:  # a header declaring twice Pillow's limit: refused unread
+            pixels = re.search(r'\((\d+) pixels\)', str(e))
+            declared = f"{int(pixels[1]):,}" if pixels else 'too many'
+            raise ValueError(f"The image is too large: {name} declares {declared} pixels, over the limit of "
+                             f"{max_pixels:,}") from None
         except Exception:
             raise ValueError(f"{name} is not an image Pillow can read (JPEG, PNG, WebP, BMP, TIFF, GIF...)") from None
     if img.width * img.height > max_pixels:
         raise ValueError(f"The image is too large: {img.width}x{img.height} pixels is over the limit of {max_pixels:,}")
+    width = img.width
     if draft and img.format == 'JPEG':
         img.draft('RGB', (draft, draft))  # decode at 1/2, 1/4 or 1/8 scale when that still covers `draft`
     try: img.load()
     except Exception as e:
         raise ValueError(f"The image is {'truncated' if 'truncated' in str(e) else 'corrupt'}: {e}") from None
+    if img.width != width: img.info['draft_scale'] = width / img.width  # the photo's pixels per decoded pixel
     return to_rgb(img)
 
 # %% ../nbs/03_inference.ipynb #c019b
@@ -139,20 +147,48 @@ class CarGuess:
     "One guess: the class name, its make, model and year, and the probability the model gives it."
     label: str; make: str; model: str; year: int|None; probability: float
 
+ANSWERS = ('not a car', 'unsure', 'known')  # the three kinds of answer: no car, a car not known for sure, a named car
+
 @dataclass
 class CarPrediction:
-    "The top-k guesses for one image, and whether the top probability reaches the threshold of a known car."
-    guesses: list; is_known: bool; threshold: float
+    "The top-k guesses for one photo, and what they add up to: not a car, a car not known for sure, or a known car."
+    guesses: list # `CarGuess`es, the most probable first
+    is_known: bool # a car, and the top guess reaches `threshold`: the exact car is named
+    threshold: float # the car model's threshold for naming the exact car
+    is_car: bool = True # the finder sees a car (always True when no finder looked)
+    car_probability: float|None = None # the finder's evidence that it is a car (None when no finder looked)
+    make: str|None = None # the most probable make, the guesses' probabilities added up by make
+    make_probability: float = 0. # that make's probability
+    make_threshold: float = 1. # at or above this the make is named, when the exact car is not
+    box: tuple|None = None # (x1, y1, x2, y2) of the car in the photo's pixels (None: the whole photo was classified)
+    looks_like: str|None = None # what ImageNet calls the photo, when it is not a car
 
     @property
     def top(self) -> CarGuess: return self.guesses[0]
-    def to_dict(self) -> dict:
-        return dict(is_known=self.is_known, threshold=self.threshold, guesses=[asdict(g) for g in self.guesses])
-    def __str__(self):
-        if not self.is_known:
-            return (f"Not a known car (best guess {self.top.label} at {self.top.probability:.0%}, under the "
-                    f"{self.threshold:.0%} threshold)")
-        return f"{self.top.label} ({self.top.probability:.0%})"
+    @property
+    def answer(self) -> str: return ANSWERS[2 if self.is_known else 1 if self.is_car else 0]
+    @property
+    def make_is_known(self) -> bool:
+        return self.is_car and self.make is not None and self.make_probability >= self.make_threshold
+
+# %% ../nbs/03_inference.ipynb #c021b
+def _article(word:str) -> str: return 'An' if word[:1].upper() in 'AEIOU' else 'A'
+
+@patch
+def to_dict(self:CarPrediction) -> dict:
+    "The prediction as JSON-ready data: the kind of answer first, then the evidence and the guesses."
+    return dict(answer=self.answer, is_car=self.is_car, car_probability=self.car_probability, is_known=self.is_known,
+                threshold=self.threshold, make=self.make if self.make_is_known else None,
+                make_probability=self.make_probability, box=list(self.box) if self.box else None,
+                looks_like=self.looks_like, guesses=[asdict(g) for g in self.guesses])
+
+@patch
+def __str__(self:CarPrediction) -> str:
+    if not self.is_car: return f"Not a car{f' (it looks more like: {self.looks_like})' if self.looks_like else ''}"
+    if self.is_known: return f"{self.top.label} ({self.top.probability:.0%})"
+    who = f"{_article(self.make)} {self.make} ({self.make_probability:.0%})" if self.make_is_known else "A car"
+    return (f"{who}, not sure which one (best guess {self.top.label} at {self.top.probability:.0%}, under the "
+            f"{self.threshold:.0%} threshold)")
 
 # %% ../nbs/03_inference.ipynb #c023
 MODEL_FILES = ('config.json', 'model.safetensors', 'head.safetensors', 'model.onnx',
@@ -199,18 +235,22 @@ def _model_dir(path_or_id:str|Path|None, backend:str='auto', int8:bool|None=None
 class CarClassifier:
     "Recognise cars with a model saved by `save_classifier`: no pickle, no fastai, and no PyTorch with ONNX Runtime."
     def __init__(self, cfg:ClassifierConfig, session=None, net=None, fast:bool=False, model_dir:Path|None=None,
-                 int8:bool=False, tta:bool=False):
+                 int8:bool=False, tta:bool=False, finder:CarFinder|None=None):
         if (session is None) == (net is None):
             raise ValueError("Pass either an ONNX Runtime session or a PyTorch network")
-        store_attr('cfg,session,net,fast,model_dir,int8,tta')
+        store_attr('cfg,session,net,fast,model_dir,int8,tta,finder')
         self.threshold, self._head = cfg.unknown_threshold, None
+        names = [parse_car_name(c) for c in cfg.classes]
+        self.makes = sorted({n['make'] for n in names})
+        self._make_of = np.array([self.makes.index(n['make']) for n in names])
+        self._vans = np.array([bool(re.search(r'\b(Van|Minivan)\b', c)) for c in cfg.classes])  # for the finder
 
     @property
     def backend(self) -> str: return 'onnx' if self.session is not None else 'torch'
 
     @classmethod
     def from_pretrained(cls, path_or_id:str|Path|None=None, backend:str='auto', threads:int|None=None, fast:bool=False,
-                        int8:bool|None=None, tta:bool|None=None) -> CarClassifier:
+                        int8:bool|None=None, tta:bool|None=None, finder:bool|str|Path|None=True) -> CarClassifier:
         "Load a `save_classifier` folder or Hub id (None: the shipped model); `int8`, `tta`: None as its config says."
         if backend not in BACKENDS:
             raise ValueError(f"Unknown backend {backend!r}: use one of {', '.join(map(repr, BACKENDS))}")
@@ -220,14 +260,14 @@ class CarClassifier:
                                     "and model.onnx (written by save_classifier)")
         cfg = ClassifierConfig.from_json(d/'config.json')
         int8 = (cfg.int8 and backend != 'torch') if int8 is None else int8  # None: as the model folder says
-        kw = dict(fast=fast, model_dir=d, tta=cfg.tta if tta is None else tta)
+        kw = dict(fast=fast, model_dir=d, tta=cfg.tta if tta is None else tta, finder=_finder(finder, d, threads))
         if int8:
-            session = _onnx_session(d/'model.int8.onnx', threads) if backend != 'torch' else None
+            session = onnx_session(d/'model.int8.onnx', threads) if backend != 'torch' else None
             if session is None:
                 raise ValueError(f"int8 serves {d/'model.int8.onnx'} through ONNX Runtime (the onnxruntime package): "
                                  f"write it with `car-classifier export --model {d} --int8 DATA`")
             return cls(cfg, session=session, int8=True, **kw)
-        session = _onnx_session(d/'model.onnx', threads) if backend != 'torch' else None
+        session = onnx_session(d/'model.onnx', threads) if backend != 'torch' else None
         if session is not None: return cls(cfg, session=session, **kw)
         if backend == 'onnx':
             raise ValueError(f"backend='onnx' needs {d/'model.onnx'} (write it with `car-classifier export --model "
@@ -235,17 +275,14 @@ class CarClassifier:
         return cls(cfg, net=_torch_network(d, threads), **kw)
 
 # %% ../nbs/03_inference.ipynb #c025
-def _onnx_session(path:Path, threads:int|None=None):
-    "An ONNX Runtime session for `path`, or None when the file or onnxruntime is missing."
-    if not path.exists(): return None
-    try: import onnxruntime as ort
-    except ImportError: return None
-    opts = ort.SessionOptions()
-    opts.intra_op_num_threads, opts.inter_op_num_threads = threads or min(os.cpu_count() or 1, 4), 1
-    opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-    opts.add_session_config_entry('session.intra_op.allow_spinning',
-                                  '0')  # idle threads sleep: no CPU stolen from the server or other sessions
-    return ort.InferenceSession(str(path), opts, providers=['CPUExecutionProvider'])
+def _finder(finder, model_dir:Path, threads:int|None=None) -> CarFinder|None:
+    "The finder `from_pretrained` serves with: True, the model folder's `finder/` else the shipped one; False, none."
+    if finder is None or finder is False or isinstance(finder, CarFinder): return finder or None
+    if finder is True: finder = model_dir/'finder' if (model_dir/'finder'/'config.json').exists() else None
+    try: return CarFinder.from_pretrained(finder, threads)
+    except FileNotFoundError:
+        if finder is None and not _has_onnxruntime(): return None  # the torch backend without onnxruntime: no finder
+        raise
 
 def _torch_network(d:Path, threads:int|None=None):
     "The PyTorch network saved in `d`, channels-last."
@@ -268,6 +305,32 @@ def item_arrays(self:CarClassifier, images:list) -> np.ndarray:
     size = min(self.cfg.input_size, self.cfg.item_size) if self.fast else self.cfg.item_size
     return np.stack([np.asarray(resize_item(check_content(open_image(im, draft=size if self.fast else None)), size,
                                             self.cfg.resize_method)) for im in images])
+
+# %% ../nbs/03_inference.ipynb #c028r
+@patch
+def draft_size(self:CarClassifier, locate:bool=True) -> int|None:
+    "The side a JPEG is decoded down to when `fast` (None: full scale): enough for the car's crop, and to show it."
+    size = min(self.cfg.input_size, self.cfg.item_size)
+    return None if not self.fast else max(2 * size, 512) if locate and self.finder is not None else size
+
+@patch
+def read(self:CarClassifier, image, locate:bool=True) -> tuple:
+    "One photo read safely and cropped to its car: (uint8 item array, the finder's `Sighting` or None, box scale)."
+    size = min(self.cfg.input_size, self.cfg.item_size) if self.fast else self.cfg.item_size
+    look = locate and self.finder is not None
+    img = check_content(open_image(image, draft=self.draft_size(locate)))
+    sighting = self.finder.look(img) if look else None
+    box = self._crop_box(img, sighting)
+    item = resize_item(img.crop(box) if box else img, size, self.cfg.resize_method)
+    return np.asarray(item)[None], sighting, img.info.get('draft_scale', 1.)
+
+@patch
+def _crop_box(self:CarClassifier, img:Image.Image, sighting:Sighting|None) -> tuple|None:
+    "What the car model sees of a photo that may show a car: the finder's box, widened (`crop_box`); None: all of it."
+    cfg = self.finder.cfg if self.finder else None
+    if sighting is None or sighting.car_probability + sighting.van_probability < cfg.car_threshold: return None
+    box = crop_box(sighting.box, img.size, cfg.crop_margin, cfg.whole_share)
+    return None if box is None or min(box[2] - box[0], box[3] - box[1]) < MIN_SIDE else box
 
 # %% ../nbs/03_inference.ipynb #c028b
 @patch
@@ -311,26 +374,38 @@ def probabilities(self:CarClassifier, images:list, items:np.ndarray|None=None, w
 
 # %% ../nbs/03_inference.ipynb #c029
 @patch
-def _guesses(self:CarClassifier, probs:np.ndarray, k:int) -> CarPrediction:
+def _answer(self:CarClassifier, probs:np.ndarray, k:int, sighting:Sighting|None=None,
+            scale:float=1.) -> CarPrediction:
+    "The prediction that the class probabilities `probs` and the finder's `sighting` (box scaled by `scale`) make."
     top = np.argsort(-probs)[:k]
     guesses = [CarGuess(self.cfg.classes[i], **parse_car_name(self.cfg.classes[i]), probability=float(probs[i]))
                for i in top]
-    return CarPrediction(guesses, is_known=guesses[0].probability >= self.threshold, threshold=self.threshold)
+    by_make = np.bincount(self._make_of, probs, len(self.makes))
+    kw = dict(threshold=self.threshold, make=self.makes[int(by_make.argmax())], make_probability=float(by_make.max()),
+              make_threshold=self.cfg.make_threshold)
+    if sighting is None: return CarPrediction(guesses, is_known=guesses[0].probability >= self.threshold, **kw)
+    car = min(1., sighting.car_probability + sighting.van_probability * float(probs[self._vans].sum()))
+    is_car = car >= self.finder.cfg.car_threshold
+    return CarPrediction(guesses, is_known=is_car and guesses[0].probability >= self.threshold, is_car=is_car,
+                         car_probability=car, box=tuple(round(v * scale) for v in sighting.box) if is_car else None,
+                         looks_like=None if is_car else sighting.label, **kw)
 
 @patch
-def predict(self:CarClassifier, image, k:int=5) -> CarPrediction:
-    "The top-`k` guesses for one image (path, bytes, PIL image or array), or 'not a known car' when unsure."
-    return self._guesses(self.probabilities([image])[0], k)
+def predict(self:CarClassifier, image, k:int=5, locate:bool=True) -> CarPrediction:
+    "The top-`k` guesses for one photo (path, bytes, PIL image or array) and their answer: not a car, unsure, known."
+    items, sighting, scale = self.read(image, locate)
+    return self._answer(self.probabilities([], items)[0], k, sighting, scale)
 
 # %% ../nbs/03_inference.ipynb #c029b
 @patch
-def predict_batch(self:CarClassifier, images:list, k:int=5) -> list[CarPrediction]:
+def predict_batch(self:CarClassifier, images:list, k:int=5, locate:bool=True) -> list[CarPrediction]:
     "The top-`k` guesses for each of `images`, in one forward pass; a bad image raises a ValueError naming it."
-    items = []
+    read = []
     for i, im in enumerate(images):
-        try: items.append(self.item_arrays([im]))
+        try: read.append(self.read(im, locate))
         except ValueError as e: raise ValueError(f"Image {i}: {e}") from None
-    return [self._guesses(p, k) for p in self.probabilities(images, np.concatenate(items))]
+    probs = self.probabilities([], np.concatenate([items for items, _, _ in read]))
+    return [self._answer(p, k, sighting, scale) for p, (_, sighting, scale) in zip(probs, read)]
 
 # %% ../nbs/03_inference.ipynb #c037
 def head_gradient(layers:list, v:np.ndarray, c:int, eps:float=1e-5) -> np.ndarray:

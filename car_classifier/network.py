@@ -15,7 +15,8 @@ from safetensors.torch import load_file
 from .core import ClassifierConfig
 
 # %% auto #0
-__all__ = ['ConcatPool', 'head_layers', 'build_head', 'TimmFeatures', 'build_body', 'build_network', 'load_network']
+__all__ = ['ConcatPool', 'head_layers', 'build_head', 'TimmFeatures', 'build_body', 'build_network', 'load_network',
+           'same_padding', 'static_same_padding']
 
 # %% ../nbs/03a_network.ipynb #c006
 class ConcatPool(nn.Module):
@@ -71,3 +72,22 @@ def load_network(model_dir:str|Path) -> nn.Module:
     "The network saved in `model_dir` (`config.json` + `model.safetensors`); no pickle is involved."
     d = Path(model_dir)
     return build_network(ClassifierConfig.from_json(d/'config.json'), load_file(d/'model.safetensors'))
+
+# %% ../nbs/03a_network.ipynb #c008t
+def same_padding(size:int, kernel:int, stride:int, dilation:int=1) -> tuple[int, int]:
+    "Padding before and after a side of `size` pixels for TensorFlow's 'SAME' convolution (as timm's `pad_same`)."
+    total = max((-(-size // stride) - 1) * stride + (kernel - 1) * dilation + 1 - size, 0)
+    return total // 2, total - total // 2
+
+def static_same_padding(model:nn.Module, size:int=224) -> nn.Module:
+    "`model` with each timm `Conv2dSame` replaced in place by a fixed `ZeroPad2d` and a `Conv2d`: exact for even sides."
+    for parent in list(model.modules()):
+        for name, c in list(parent.named_children()):
+            if type(c).__name__ != 'Conv2dSame': continue
+            (kh, kw), (sh, sw), (dh, dw) = c.kernel_size, c.stride, c.dilation
+            conv = nn.Conv2d(c.in_channels, c.out_channels, c.kernel_size, c.stride, 0, c.dilation, c.groups,
+                             c.bias is not None)
+            conv.load_state_dict(c.state_dict())
+            pads = (*same_padding(size, kw, sw, dw), *same_padding(size, kh, sh, dh))
+            setattr(parent, name, nn.Sequential(nn.ZeroPad2d(pads), conv))
+    return model

@@ -44,10 +44,39 @@ def model(tmp_path_factory):
     return out
 
 @pytest.fixture(scope='module')
-def demo_server(model):
+def photos(model, tmp_path_factory):
+    "Real photos of cars (two of the shipped examples, one inside a larger frame as a whole photo is) and noise."
+    from PIL import Image
+    import numpy as np
+    from car_classifier.inference import packaged_model_dir
+    tmp = tmp_path_factory.mktemp('photos')
+    real = sorted((packaged_model_dir()/'examples').iterdir())
+    scene = Image.new('RGB', (1200, 900), (90, 110, 130)); scene.paste(Image.open(real[2]).resize((600, 420)), (480, 380))
+    scene.save(tmp/'scene.jpg', quality=90)
+    shutil.copy(real[4], tmp/'crop.jpg')
+    Image.fromarray(np.random.default_rng(0).integers(0, 256, (300, 400, 3), dtype=np.uint8)).save(tmp/'noise.png')
+    return dict(scene=tmp/'scene.jpg', crop=tmp/'crop.jpg', noise=tmp/'noise.png')
+
+@pytest.fixture(scope='module')
+def three_kinds(model, photos, tmp_path_factory):
+    "A copy of the model whose threshold lies between its answers for the two car photos: one known, one unsure."
+    from car_classifier.inference import CarClassifier
+    clf = CarClassifier.from_pretrained(model, fast=True)
+    p = {k: clf.predict(photos[k]) for k in ('scene', 'crop')}
+    assert p['scene'].is_car and p['crop'].is_car, p
+    sure, unsure = sorted(p, key=lambda k: -p[k].top.probability)
+    out = tmp_path_factory.mktemp('kinds')/'model'
+    shutil.copytree(model, out)
+    cfg = json.loads((out/'config.json').read_text())
+    cfg['unknown_threshold'] = (p[sure].top.probability + p[unsure].top.probability) / 2
+    (out/'config.json').write_text(json.dumps(cfg))
+    return out, sure, unsure
+
+@pytest.fixture(scope='module')
+def demo_server(three_kinds):
     "`car-classifier demo` on a free port, as the README starts it."
     port = free_port()
-    proc = subprocess.Popen([str(BIN/'car-classifier'), 'demo', '--model', str(model), '--port', str(port)],
+    proc = subprocess.Popen([str(BIN/'car-classifier'), 'demo', '--model', str(three_kinds[0]), '--port', str(port)],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     url = f'http://127.0.0.1:{port}/'
     wait_for(url, proc)
@@ -71,42 +100,52 @@ def upload(page, photo:Path):
     # retry."), so pressing Recognise at once only works on a fast machine.
     page.locator('#car-image img').first.wait_for(state='attached', timeout=60_000)
 
-def test_page_in_a_browser(model, demo_server, tmp_path):
-    "Upload a photo in headless Chromium, press Recognise, read the answer; a truncated photo shows an error and the page still works."
+def test_page_in_a_browser(three_kinds, photos, demo_server, tmp_path):
+    "In headless Chromium: a known car, an unsure one, a non-car, each worded as such; a truncated photo's error; the page goes on."
     from car_classifier.inference import CarClassifier
     from car_classifier.app import guess_name
     sync_playwright = browser_or_skip()
-    photo = sorted((model/'examples').iterdir())[0]
-    expected = guess_name(CarClassifier.from_pretrained(model).predict(photo).top)
-    cut = tmp_path/'cut.jpg'; cut.write_bytes(photo.read_bytes()[:400])
+    model, sure, unsure = three_kinds
+    clf = CarClassifier.from_pretrained(model, fast=True)
+    expected = {k: clf.predict(photos[k]) for k in (sure, unsure)}
+    assert expected[sure].answer == 'known' and expected[unsure].answer == 'unsure', expected
+    cut = tmp_path/'cut.jpg'; cut.write_bytes(photos['scene'].read_bytes()[:400])
+    def recognise(page, photo, first=False):
+        if not first: page.locator('#car-image button[aria-label="Remove Image"]').click()
+        upload(page, photo)
+        page.locator('#recognise').click()
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
         page = browser.new_page()
         # every upload takes 4 s longer, as on a slow machine: a click that does not wait for it is lost
         page.route('**/upload*', lambda route: (time.sleep(4), route.continue_()))
         page.goto(demo_server)
-        upload(page, photo)
-        page.locator('#recognise').click()
-        page.locator('#verdict').get_by_text(expected).first.wait_for(timeout=60_000)
-        assert expected in page.locator('#top-k').inner_text(timeout=10_000)
+        recognise(page, photos[sure], first=True)  # a known car: its name is the headline
+        name = guess_name(expected[sure].top)
+        page.locator('#verdict h3').get_by_text(name).first.wait_for(timeout=60_000)
+        assert name in page.locator('#top-k').inner_text(timeout=10_000)
         assert 'Confidence' in page.locator('#verdict').inner_text()
-        # a bad photo: the message appears in the page, the old answer is cleared
-        page.locator('#car-image button[aria-label="Remove Image"]').click()
-        upload(page, cut)
-        page.locator('#recognise').click()
+        page.locator('#found img').first.wait_for(timeout=10_000)  # the photo, with the car's box
+        recognise(page, photos[unsure])  # a car it is unsure of: said so, never "not a car"
+        page.locator('#verdict h3').get_by_text('but', exact=False).first.wait_for(timeout=60_000)
+        head = page.locator('#verdict h3').inner_text()
+        assert ("I'm not sure which one" in head or f"{expected[unsure].make}, but which one?" in head), head
+        assert guess_name(expected[unsure].top) in page.locator('#verdict').inner_text()
+        recognise(page, photos['noise'])  # not a car
+        page.locator('#verdict h3').get_by_text('Not a car').first.wait_for(timeout=60_000)
+        assert 'Confidence' not in page.locator('#verdict').inner_text()
+        recognise(page, cut)  # a bad photo: the message appears in the page, the old answer is cleared
         page.get_by_text('cut.jpg is not an image Pillow can read').first.wait_for(timeout=60_000)
-        assert expected not in page.locator('#verdict').inner_text()
-        # and the page carries on answering
-        page.locator('#car-image button[aria-label="Remove Image"]').click()
-        upload(page, photo)
-        page.locator('#recognise').click()
-        page.locator('#verdict').get_by_text(expected).first.wait_for(timeout=60_000)
+        assert 'Not a car' not in page.locator('#verdict').inner_text()
+        recognise(page, photos[sure])  # and the page carries on answering
+        page.locator('#verdict h3').get_by_text(name).first.wait_for(timeout=60_000)
         browser.close()
     from gradio_client import Client, handle_file
-    assert Client(demo_server, verbose=False).predict(handle_file(str(photo)), False,
-                                                      api_name='/predict')[1]['label'] == expected
+    md, top, found, data = Client(demo_server, verbose=False).predict(handle_file(str(photos[unsure])), False,
+                                                                     api_name='/predict')
+    assert (data['answer'], top['label']) == ('unsure', guess_name(expected[unsure].top))
 
-def test_space_starts_in_a_fresh_venv(model, tmp_path):
+def test_space_starts_in_a_fresh_venv(model, photos, tmp_path):
     "The Space folder installs from its own requirements.txt (no torch, no fastai) and serves with `python app.py`."
     from car_classifier.app import write_space
     from car_classifier.inference import CarClassifier
@@ -129,13 +168,14 @@ def test_space_starts_in_a_fresh_venv(model, tmp_path):
                                  'GRADIO_ANALYTICS_ENABLED': 'False'})
     try:
         wait_for(f'http://127.0.0.1:{port}/', proc)
-        photo = sorted((model/'examples').iterdir())[0]
-        md, top, cam = Client(f'http://127.0.0.1:{port}/', verbose=False).predict(handle_file(str(photo)), True,
-                                                                                  api_name='/predict')
-        expected = CarClassifier.from_pretrained(model).predict(photo)
+        photo = photos['scene']
+        md, top, found, data = Client(f'http://127.0.0.1:{port}/', verbose=False).predict(handle_file(str(photo)), True,
+                                                                                         api_name='/predict')
+        expected = CarClassifier.from_pretrained(model, fast=True).predict(photo)  # with the finder the Space ships
+        assert (data['answer'], data['box']) == (expected.answer, list(expected.box))
         assert top['label'] == guess_name(expected.top)
         assert [round(c['confidence'], 5) for c in top['confidences']] == [round(g.probability, 5)
                                                                            for g in expected.guesses]
-        assert cam is not None and Path(cam).exists()
+        assert found is not None and Path(found).exists()
     finally:
         proc.terminate(); proc.wait(30)

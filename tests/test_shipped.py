@@ -45,6 +45,17 @@ def test_shipped_model_fits_the_wheel():
             'history.csv', 'training.png'} <= {f.name for f in MODEL.iterdir()}
     assert not list(MODEL.glob('*.pkl')) and not (MODEL/'model.safetensors').exists()
 
+def test_shipped_finder_is_package_data_and_fits():
+    "The finder ships beside the model (config with its chosen threshold and notes, the 8-bit network); both fit 25 MB."
+    finder = ROOT/'car_classifier/finder'
+    cfg = json.loads((finder/'config.json').read_text())
+    assert (finder/'finder.int8.onnx').exists() and not (finder/'finder.onnx').exists()
+    assert 0 < cfg['car_threshold'] < 1 and len(cfg['labels']) == 1000 and json.loads(cfg['notes'])['cars'] > 900
+    total = sum(f.stat().st_size for d in (MODEL, finder) for f in d.rglob('*') if f.is_file())
+    assert total <= 25 * 2**20, f"{total / 2**20:.1f} MB"
+    toml = (ROOT/'pyproject.toml').read_text()
+    assert '"finder/*"' in toml  # installed with the package, not only present in a clone
+
 def test_model_card_parses_with_huggingface_hub():
     "The card's metadata holds the measured test numbers, as huggingface_hub reads them back."
     from huggingface_hub import ModelCard
