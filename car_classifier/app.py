@@ -6,9 +6,10 @@ Docs: https://car-classifier.github.io/car_classifier/app.html.md"""
 
 # %% ../nbs/04_app.ipynb #c003
 from __future__ import annotations
-import base64, importlib.metadata, shutil, sys, tempfile, time, uuid
+import base64, importlib.metadata, os, shutil, sys, tempfile, threading, time, uuid
 from pathlib import Path
 
+import anyio
 import numpy as np
 from PIL import Image, ImageDraw
 import gradio as gr
@@ -19,11 +20,14 @@ from .inference import MODEL_FILES, CarClassifier, CarPrediction, ClassifierConf
 
 # %% auto #0
 __all__ = ['SERVING', 'API_NAME', 'BOX_COLOUR', 'SPACE_REQUIREMENTS', 'SPACE_MODULES', 'SPACE_APP', 'guess_name', 'verdict',
-           'jet', 'overlay_cam', 'found_image', 'shown_file', 'recognise', 'build_demo', 'launch_demo',
-           'space_requirements', 'space_readme', 'write_space']
+           'jet', 'overlay_cam', 'found_image', 'shown_file', 'recognise', 'forget_finished', 'build_demo',
+           'delete_old_files', 'sweep_files', 'launch_demo', 'space_requirements', 'space_readme', 'write_space']
 
 # %% ../nbs/04_app.ipynb #c006
-SERVING = dict(concurrency_limit=2, max_queue=256, max_file_size='20mb', top_k=5)
+SERVING = dict(concurrency_limit=2, max_queue=256, max_file_size='20mb', top_k=5,
+               delete_cache=(10, 30),  # every 10 s, the uploads and outputs over 30 s old are deleted
+               sessions=256,  # Gradio keeps this many sessions' state: each REST call is a session of its own
+               analytics_events=100)  # Gradio's queue summarises its last this many events after every request
 API_NAME = 'predict'  # the endpoint is /predict; keep it: clients call it by name
 
 # %% ../nbs/04_app.ipynb #c008
@@ -33,6 +37,9 @@ def _upload(payload) -> tuple:
     if isinstance(payload, str): return payload, Path(payload).name
     url, path = payload.get('url') or '', payload.get('path')
     if url.startswith('data:'): return base64.b64decode(url.split(',', 1)[1]), 'the pasted image'
+    if path and not Path(path).exists():  # an old upload, sent again after `sweep_files` deleted it
+        raise gr.Error(f"This photo is no longer on the server: photos are deleted {SERVING['delete_cache'][1]} s "
+                       "after they are sent. Upload it again.", title="Photo deleted")
     return path, payload.get('orig_name') or Path(path).name
 
 # %% ../nbs/04_app.ipynb #c010
@@ -99,18 +106,22 @@ def found_image(img:Image.Image, pred:CarPrediction, classifier:CarClassifier|No
     return shown
 
 # %% ../nbs/04_app.ipynb #c016
-_SHOWN = Path(tempfile.mkdtemp(prefix='car_classifier_shown_'))  # the pictures handed to Gradio, kept a minute
+_SHOWN = Path(os.environ.get('GRADIO_TEMP_DIR') or Path(tempfile.gettempdir())/'gradio')/f'car_classifier_{os.getpid()}'
+_cleaned = [0.]  # when `shown_file` last deleted old files
 
-def shown_file(img:Image.Image, keep:float=60.) -> str:
-    "`img` as a WebP file of its own for Gradio to copy (older ones, past `keep` seconds, are deleted)."
+def shown_file(img:Image.Image, keep:float=300.) -> str:
+    "`img` as a WebP file of its own (in `_SHOWN`) for Gradio to send; those older than `keep` seconds are deleted."
     # Gradio writes a PIL output to a file named by its content, over and over: two requests with the same answer
-    # rewrote one file while it was being sent, and 4 of 100 identical requests got a cut download. A file of our
-    # own is copied into Gradio's cache under a temporary name and renamed, which no reader ever sees half-written.
+    # rewrote one file while it was being sent, and 4 of 100 identical requests got a cut download. A file with a
+    # new name each time, inside Gradio's temporary folder, is sent as it is and never rewritten. `sweep_files`
+    # deletes it (and forgets it) within a minute; `keep` only catches files of a `recognise` run outside a demo.
     now = time.time()
-    for old in _SHOWN.glob('*.webp'):
-        try:
-            if now - old.stat().st_mtime > keep: old.unlink()
-        except OSError: pass  # another request deleted it first
+    if now - _cleaned[0] > keep / 4:  # a look through the folder every quarter of `keep`, not at every request
+        _cleaned[0] = now
+        for old in _SHOWN.glob('*.webp'):
+            try:
+                if now - old.stat().st_mtime > keep: old.unlink()
+            except OSError: pass  # another request deleted it first
     _SHOWN.mkdir(exist_ok=True)
     path = _SHOWN/f"{uuid.uuid4().hex}.webp"
     img.save(path, 'WEBP', quality=85)
@@ -132,12 +143,26 @@ def recognise(classifier:CarClassifier, payload, show_cam:bool=False, k:int=SERV
     top = {guess_name(g): g.probability for g in pred.guesses} if pred.is_car else None
     return verdict(pred, len(classifier.cfg.classes)), top, shown_file(shown), pred.to_dict()
 
+# %% ../nbs/04_app.ipynb #c016c
+_forgot = [0.]  # when `forget_finished` last ran
+
+def _drop_empty(pending:dict):
+    for session in [s for s, ids in pending.items() if not ids]: del pending[session]
+
+def forget_finished(demo:gr.Blocks, every:float=10.):
+    "Forget the sessions whose events `demo`'s queue has all answered, at most every `every` seconds."
+    queue, now = getattr(demo, '_queue', None), time.monotonic()
+    if queue is None or now - _forgot[0] < every: return
+    _forgot[0] = now
+    try: anyio.from_thread.run_sync(_drop_empty, queue.pending_event_ids_session)
+    except RuntimeError: _drop_empty(queue.pending_event_ids_session)  # not in a Gradio worker: no loop to wait for
+
 # %% ../nbs/04_app.ipynb #c018
 def build_demo(classifier:CarClassifier, examples:list|None=None, title:str="Which car is this?",
                locate:bool=True) -> gr.Blocks:
     "The demo's page for `classifier`; `examples` are image paths shown under the input. Nothing is launched."
     cfg, finds = classifier.cfg, locate and classifier.finder is not None
-    with gr.Blocks(title=title, analytics_enabled=False) as demo:
+    with gr.Blocks(title=title, analytics_enabled=False, delete_cache=SERVING['delete_cache']) as demo:
         gr.Markdown(f"# {title}\nRecognises the make, model and year of {len(cfg.classes)} kinds of car (Stanford "
                     "Cars) in a photo: "
                     + ("an ImageNet network first says whether it is a car and where; then " if finds else "")
@@ -145,7 +170,7 @@ def build_demo(classifier:CarClassifier, examples:list|None=None, title:str="Whi
                     f"{', averaged with the mirror image' if classifier.tta else ''} names it, served by "
                     f"{classifier.backend.replace('onnx', 'ONNX Runtime').replace('torch', 'PyTorch')} "
                     "([car_classifier](https://github.com/car-classifier/car_classifier) "
-                    f"{car_classifier.__version__}).")
+                    f"{car_classifier.__version__}). Your photo is deleted from the server within a minute.")
         with gr.Row():
             with gr.Column():
                 image = gr.Image(label="Photo of a car", sources=['upload', 'webcam', 'clipboard'], type='filepath',
@@ -162,6 +187,7 @@ def build_demo(classifier:CarClassifier, examples:list|None=None, title:str="Whi
                 with gr.Accordion("The answer as data", open=False): data = gr.JSON(elem_id='answer-data')
         def predict(image, show_grad_cam):
             "Recognise the car in `image` (a file); with `show_grad_cam`, also draw where the model looked."
+            forget_finished(demo)
             return recognise(classifier, image, show_grad_cam, locate=locate)
         button.click(predict, [image, show_cam], [answer, top, found, data], api_name=API_NAME, preprocess=False,
                      concurrency_limit=SERVING['concurrency_limit'])
@@ -169,15 +195,47 @@ def build_demo(classifier:CarClassifier, examples:list|None=None, title:str="Whi
                      queue=False)  # a new photo clears the old answer
     return demo
 
+# %% ../nbs/04_app.ipynb #c020b
+def delete_old_files(demo:gr.Blocks, age:float|None) -> int:
+    "Delete the files `demo` received or sent that are over `age` seconds old (all, if None), and forget them."
+    keep = set().union(*(getattr(b, 'keep_in_cache', set()) for b in demo.blocks.values()))
+    now, deleted = time.time(), 0
+    for files in demo.temp_file_sets:
+        done = set()
+        for f in files.copy() - keep:  # requests add to `files` meanwhile: never iterate it directly
+            try:
+                if age is None or now - os.lstat(f).st_ctime > age: os.remove(f); done.add(f); deleted += 1
+            except FileNotFoundError: done.add(f)  # gone already: forget it too
+            except OSError: pass  # in use, or not ours to delete: try again next time
+        files.difference_update(done)
+    return deleted
+
+def sweep_files(demo:gr.Blocks, every:float, age:float):
+    "Every `every` seconds, while `demo` runs, `delete_old_files(demo, age)`; all of them once it stops."
+    def sweep():
+        started = False
+        while True:
+            time.sleep(every)
+            started |= demo.is_running
+            stopped = started and not demo.is_running
+            try: delete_old_files(demo, None if stopped else age)
+            except Exception as e: print(f"car_classifier: could not delete old uploads ({e}); trying again later")
+            if stopped: return
+    thread = threading.Thread(target=sweep, daemon=True, name='car_classifier-sweep'); thread.start()
+    return thread
+
 # %% ../nbs/04_app.ipynb #c020
 def launch_demo(demo:gr.Blocks, port:int|None=None, host:str|None=None, **kwargs):
-    "Serve `demo` with the queue and upload limits of `SERVING`, showing errors to the user."
+    "Serve `demo` with the queue, upload and bookkeeping limits of `SERVING`, showing errors to the user."
     demo.queue(max_size=SERVING['max_queue'], default_concurrency_limit=SERVING['concurrency_limit'])
+    # GRADIO_ANALYTICS_MAX_EVENTS, set on the queue itself: a DataFrame of the last 10,000 events after each request
+    demo._queue.ANALYTICS_MAX_EVENTS = SERVING['analytics_events']
+    sweep_files(demo, *SERVING['delete_cache'])  # Gradio's own loop stops under load: see above
     return demo.launch(server_name=host, server_port=port, max_file_size=SERVING['max_file_size'], show_error=True,
-                       ssr_mode=False, **kwargs)
+                       ssr_mode=False, state_session_capacity=SERVING['sessions'], **kwargs)
 
 # %% ../nbs/04_app.ipynb #c030
-SPACE_REQUIREMENTS = ('gradio', 'onnxruntime', 'numpy', 'pillow', 'safetensors', 'huggingface_hub', 'fastcore')
+SPACE_REQUIREMENTS = ('gradio', 'anyio', 'onnxruntime', 'numpy', 'pillow', 'safetensors', 'huggingface_hub', 'fastcore')
 SPACE_MODULES = ('__init__.py', 'core.py', 'finder.py', 'inference.py', 'app.py', 'stanford_cars_classes.txt')
 
 def space_requirements() -> str:
@@ -202,6 +260,8 @@ Model: `{model}`, served by ONNX Runtime; made with [car_classifier](https://git
 {car_classifier.__version__}. API: `/predict`
 (`gradio_client.Client(URL).predict(handle_file('car.jpg'), False, api_name='/predict')`).
 
+Each photo is answered and then deleted from the server within a minute (every 10 seconds, the app deletes the
+uploads over 30 seconds old); none is kept or logged.
 Run it locally: `pip install -r requirements.txt && python app.py`.
 """
     return str(SpaceCard.from_template(data, template_str='---\n{{ card_data }}\n---\n' + body))

@@ -57,7 +57,7 @@ class FinderConfig:
 
 # %% ../nbs/00b_finder.ipynb #c011
 def finder_size(width:int, height:int, short_side:int=224, max_aspect:float=2.) -> tuple[int, int]:
-    "The (width, height) the finder sees a photo at: shorter side `short_side`, multiples of 32, aspect <= `max_aspect`."
+    "The (width, height) the finder sees: shorter side `short_side`, both multiples of 32, aspect <= `max_aspect`."
     scale, cap = short_side / min(width, height), int(max_aspect * short_side) // 32 * 32
     return tuple(min(max(32, round(side * scale / 32) * 32), cap) for side in (width, height))
 
