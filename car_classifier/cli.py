@@ -253,6 +253,13 @@ def add_train_parser(sub):
     train.add_argument('--crop', action='store_true', default=None, help='crop images to their bounding box')
     train.add_argument('--freeze-bn-stats', action=argparse.BooleanOptionalAction,
                        help="keep the body's BatchNorm statistics as pretrained while training")
+    train.add_argument('--teacher', metavar='DIR',
+                       help='distil from this saved model (a folder train wrote, e.g. the shipped model: '
+                       'car_classifier/model): the network also learns its probabilities on each augmented batch')
+    train.add_argument('--distill', type=float, help="with --teacher: share of the loss that is the teacher's "
+                       "(default 0.5)")
+    train.add_argument('--distill-temperature', type=float,
+                       help='with --teacher: softmax temperature of both networks (default 1)')
     train.add_argument('--valid-pct', type=float, default=0.2, help='share of each class held out for validation')
     train.add_argument('--seed', type=int, default=42, help='random seed')
     train.add_argument('--split-seed', type=int,

@@ -131,6 +131,9 @@ class Recipe:
     min_scale: float = 0.75 # smallest share of an item the random crop keeps
     min_zoom: float = 1. # below 1: zoom out, padding the frame (looser framing than the tight crops)
     valid_pad: float = 0. # validation images loosened by this share on each side
+    teacher: str|None = None # folder of a saved model whose answers the network also learns (distillation)
+    distill: float = 0.5 # with `teacher`: share of the loss that is the teacher's (KL divergence to its probabilities)
+    distill_temperature: float = 1. # with `teacher`: both networks' logits are divided by this before the softmax
 
 RECIPES = {r.name: r for r in (
     Recipe('default', size=400, freeze_size=224, freeze_epochs=3, epochs=20),

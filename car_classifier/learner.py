@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np, pandas as pd, torch, timm
 import matplotlib.pyplot as plt
+from fastcore.basics import store_attr
 from fastcore.foundation import L
 from fastcore.meta import delegates
 from safetensors.torch import load_file
@@ -34,6 +35,7 @@ from fastai.vision.core import imagenet_stats
 from fastai.vision.learner import model_meta, vision_learner
 from fastprogress.fastprogress import progress_bar
 from torch import Tensor, nn
+import torch.nn.functional as F
 from torch.utils.data import TensorDataset
 
 from .core import RECIPES, Recipe, alone, comparison_recipe, recipe
@@ -43,14 +45,14 @@ from .interpret import evaluate
 # %% auto #0
 __all__ = ['TORCHVISION_ARCHS', 'SUGGESTIONS', 'resolve_arch', 'load_state_dict_file', 'top5_accuracy', 'cars_metrics',
            'match_normalize', 'seed_everything', 'plain_channels_last', 'ChannelsLastBatches', 'reuse_freed_memory',
-           'FreezeBNStats', 'network_error', 'cars_learner', 'CarsDistributedDL', 'CarsDistributedTrainer',
-           'setup_distributed', 'teardown_distributed', 'distributed_cbs', 'data_parallel', 'broadcast_value',
-           'find_lr', 'epoch_ran', 'rng_state', 'set_rng_state', 'write_checkpoint', 'EpochCheckpoint',
-           'read_checkpoint', 'BestModelSaver', 'EarlyStopper', 'HistoryLogger', 'training_cbs', 'unfrozen_lr',
-           'size_schedule', 'resizing_tfms', 'batch_size_px', 'set_batch_size_px', 'ProgressiveResize', 'phase_sizes',
-           'body_features', 'probe_head', 'fine_tune_with_lr_find', 'plot_training', 'hardware_recipe', 'sized_recipe',
-           'all_reduce_grads', 'images_per_second', 'epoch_overhead', 'plan_epochs', 'budget_plan',
-           'recipe_dataloaders', 'fit_recipe', 'compare_configs']
+           'FreezeBNStats', 'network_error', 'cars_learner', 'onnx_teacher', 'Distill', 'CarsDistributedDL',
+           'CarsDistributedTrainer', 'setup_distributed', 'teardown_distributed', 'distributed_cbs', 'data_parallel',
+           'broadcast_value', 'find_lr', 'epoch_ran', 'rng_state', 'set_rng_state', 'write_checkpoint',
+           'EpochCheckpoint', 'read_checkpoint', 'BestModelSaver', 'EarlyStopper', 'HistoryLogger', 'training_cbs',
+           'unfrozen_lr', 'size_schedule', 'resizing_tfms', 'batch_size_px', 'set_batch_size_px', 'ProgressiveResize',
+           'phase_sizes', 'body_features', 'probe_head', 'fine_tune_with_lr_find', 'plot_training', 'hardware_recipe',
+           'sized_recipe', 'all_reduce_grads', 'images_per_second', 'epoch_overhead', 'plan_epochs', 'budget_plan',
+           'recipe_dataloaders', 'recipe_cbs', 'teacher_cost', 'fit_recipe', 'compare_configs']
 
 # %% ../nbs/01_learner.ipynb #c006
 TORCHVISION_ARCHS = {f.__name__: f for f in model_meta if callable(f) and f.__module__.startswith('torchvision')}
@@ -192,6 +194,62 @@ def cars_learner(
     if torch.cuda.is_available(): learn.to_fp16()
     learn.arch_name, learn.arch_kind = arch, kind
     return learn
+
+# %% ../nbs/01_learner.ipynb #c016l
+def onnx_teacher(model_dir:str|Path, threads:int|None=None):
+    "(logits function, mean, std, classes) of the ONNX model in `model_dir` (in 8 bits when it is served so)."
+    from .inference import onnx_session
+    d = Path(model_dir)
+    cfg = json.loads((d/'config.json').read_text()) if (d/'config.json').exists() else None
+    files = [d/'model.int8.onnx', d/'model.onnx'] if cfg and cfg.get('int8') else [d/'model.onnx', d/'model.int8.onnx']
+    path = next((f for f in files if f.exists()), None)
+    if path is None:
+        raise FileNotFoundError(f"No teacher in {d}: it needs config.json and model.onnx (or model.int8.onnx), as "
+                                "`car-classifier train` writes them")
+    session = onnx_session(path, threads or torch.get_num_threads())
+    name = session.get_inputs()[0].name
+    def logits(x:np.ndarray) -> np.ndarray: return session.run(['logits'], {name: x})[0]
+    return logits, cfg['mean'], cfg['std'], cfg['classes']
+
+class Distill(Callback):
+    "Also train towards `teacher`'s probabilities on each augmented training batch (`distill` of the loss)."
+    def __init__(self, teacher, # Called with a normalised NCHW float32 array, returns logits (e.g. `onnx_teacher`)
+                 mean=None, std=None, # The teacher's normalisation, when it differs from the learner's
+                 distill:float=0.5, # Share of the loss that is the teacher's
+                 temperature:float=1., # Both logits are divided by this before the softmax
+                 classes=None): # The teacher's classes, in the order of its outputs (None: the learner's vocab)
+        store_attr('teacher,mean,std,distill,temperature,classes')
+
+    def before_fit(self):
+        "Match the teacher's outputs to the learner's classes (in another order, or among more classes)."
+        vocab, self.idx = list(self.dls.vocab), None
+        if self.classes is None or list(self.classes) == vocab: return
+        if missing := sorted(set(vocab) - set(self.classes)):
+            raise ValueError(f"The teacher does not know {len(missing)} of the learner's {len(vocab)} classes (e.g. "
+                             f"{missing[:3]}): distil from a model trained on these classes (or more)")
+        self.idx = torch.tensor([list(self.classes).index(v) for v in vocab])
+
+    def _teacher_input(self, x:Tensor) -> np.ndarray:
+        "`x` as the teacher expects it: renormalised from the learner's statistics to the teacher's, NCHW."
+        dl = self.dls.train.dl if isinstance(self.dls.train, DistributedDL) else self.dls.train  # DDP wraps it
+        norm = next((t for t in getattr(dl.after_batch, 'fs', []) if isinstance(t, Normalize)), None)
+        if self.mean is not None and norm is not None:
+            mean, std = (torch.tensor(v, dtype=x.dtype).view(1, -1, 1, 1) for v in (self.mean, self.std))
+            x = (x * norm.std.view(1, -1, 1, 1).to(x) + norm.mean.view(1, -1, 1, 1).to(x) - mean) / std
+        return np.ascontiguousarray(x.detach().float().cpu().contiguous().numpy())
+
+    def after_loss(self):
+        if not self.training or self.distill == 0: return
+        T = self.temperature
+        t = torch.from_numpy(self.teacher(self._teacher_input(self.xb[0]))).to(self.pred)
+        if getattr(self, 'idx', None) is not None: t = t[:, self.idx]
+        if t.shape != self.pred.shape:
+            raise ValueError(f"The teacher gives {t.shape[1]} classes, the network {self.pred.shape[1]}: distil "
+                             "only from a model trained on the same classes")
+        kd = F.kl_div(F.log_softmax(self.pred / T, 1), F.log_softmax(t / T, 1), log_target=True,
+                      reduction='batchmean') * T * T
+        self.learn.loss_grad = (1 - self.distill) * self.loss_grad + self.distill * kd
+        self.learn.loss = self.loss_grad.clone().detach()
 
 # %% ../nbs/01_learner.ipynb #c024
 class CarsDistributedDL(DistributedDL):
@@ -539,8 +597,9 @@ def all_reduce_grads(model:nn.Module):
     grads = [p.grad for p in model.parameters() if p.grad is not None]
     if grads: torch.distributed.all_reduce(torch.cat([g.reshape(-1) for g in grads]))
 
-def images_per_second(learn:Learner, size:int|None, n:int=3, train:bool=True) -> float:
+def images_per_second(learn:Learner, size:int|None, n:int=3, train:bool=True, extra=None) -> float:
     "Images per second of training steps (or of validation) at `size` px, on `n` real mini-batches after a warm-up."
+    # extra: also called with each training batch, e.g. the teacher's forward pass that `Distill` adds to a step
     distributed = data_parallel()
     if distributed: torch.distributed.barrier()  # the processes time together, sharing the cores as they will train
     dl, before = (learn.dls.train if train else learn.dls.valid), batch_size_px(learn.dls.train)
@@ -558,6 +617,7 @@ def images_per_second(learn:Learner, size:int|None, n:int=3, train:bool=True) ->
             with torch.set_grad_enabled(train):
                 loss = learn.loss_func(model(xb), yb)
                 if train: loss.backward()
+            if train and extra is not None: extra(xb)
             if train and distributed: all_reduce_grads(model)  # the exchange, and the wait for the slower process
             model.zero_grad(set_to_none=True)
             if i: times.append(time.perf_counter() - start); seen += len(xb)
@@ -587,6 +647,7 @@ def plan_epochs(
     n:int=12, # Mini-batches timed at each size: fewer let the loader's prefetched batches flatter the speed
     lr_find:bool=True, # The unfrozen phase starts with an lr_find (False: its rate is given, `--lr`)
     processes:int|None=None, # Data-parallel processes, each training on its share of every epoch (None: num_distrib)
+    extra=None, # Called with each timed training batch: work a callback adds to every step (`teacher_cost`)
 ) -> dict:
     "The (frozen, unfrozen) epochs that fit in `minutes`, from speeds measured on real batches at each size used."
     final = batch_size_px(learn.dls.train)
@@ -594,10 +655,10 @@ def plan_epochs(
     n_train, n_valid = -(-len(learn.dls.train.dataset) // world), -(-len(learn.dls.valid.dataset) // world)
     bs = learn.dls.train.bs
     learn.freeze()
-    frozen_speed = images_per_second(learn, min(freeze_size or final, final) if final else None, n)
+    frozen_speed = images_per_second(learn, min(freeze_size or final, final) if final else None, n, extra=extra)
     learn.unfreeze()
     steps = sorted(set(size_schedule(min(min_size or final, final), final, max_epochs))) if final else [None]
-    speed = {s: images_per_second(learn, s, n) for s in steps}
+    speed = {s: images_per_second(learn, s, n, extra=extra) for s in steps}
     valid_speed = images_per_second(learn, final, n, train=False)
     overhead = epoch_overhead(learn)
     def seconds(fe, e):
@@ -621,12 +682,13 @@ def plan_epochs(
                 processes=world)
 
 # %% ../nbs/01_learner.ipynb #c048j
-def budget_plan(learn:Learner, r:Recipe, minutes:float, resume:bool=False, say=None, max_epochs:int=100) -> dict:
+def budget_plan(learn:Learner, r:Recipe, minutes:float, resume:bool=False, say=None, max_epochs:int=100,
+                extra=None) -> dict:
     "The epochs of `r` that fit in `minutes` (`plan_epochs`), kept in `budget.json` so that `--resume` keeps the plan."
     f = Path(learn.path)/'budget.json'
     if resume and f.exists(): return json.loads(f.read_text())
     plan = plan_epochs(learn, minutes, r.freeze_epochs, r.freeze_size, r.min_size, r.lr_find_iters, max_epochs,
-                       probe=r.probe > 0, lr_find=r.lr is None)
+                       probe=r.probe > 0, lr_find=r.lr is None, extra=extra)
     if data_parallel():  # every process trains rank 0's plan, or DDP hangs
         box = [plan]; torch.distributed.broadcast_object_list(box, src=0); plan = box[0]
     Path(learn.path).mkdir(parents=True, exist_ok=True); f.write_text(json.dumps(plan, indent=1))
@@ -642,6 +704,17 @@ def recipe_dataloaders(df, r:Recipe, seed:int=42, valid_pct:float=0.2, num_worke
                             num_workers=num_workers, item_size=r.item_size, min_scale=r.min_scale, min_zoom=r.min_zoom,
                             valid_pad=r.valid_pad)
 
+def recipe_cbs(r:Recipe) -> list:
+    "The callbacks recipe `r` trains with: `Distill` from its teacher, when it has one."
+    if not (r.teacher and r.distill): return []
+    logits, mean, std, classes = onnx_teacher(r.teacher)
+    return [Distill(logits, mean, std, r.distill, r.distill_temperature, classes)]
+
+def teacher_cost(cbs) -> callable|None:
+    "The work `Distill` among `cbs` adds to each training step (its teacher's forward pass), for `plan_epochs` to time."
+    d = next((cb for cb in cbs if isinstance(cb, Distill)), None)
+    return None if d is None else lambda xb: d.teacher(np.ascontiguousarray(xb.detach().float().contiguous().numpy()))
+
 def fit_recipe(
     df:pd.DataFrame, # From `cars_dataframe`
     r:Recipe, # From `recipe`
@@ -656,12 +729,13 @@ def fit_recipe(
     split_seed:int|None=None, # Seed of the validation split (None: `seed`), so that differently seeded runs share one
 ) -> tuple:
     "Build the DataLoaders and learner the recipe `r` describes, train them; return (learner, record of what ran)."
+    cbs = L(cbs) + recipe_cbs(r)  # first, so that a missing teacher is said before anything is built
     dls = recipe_dataloaders(df, r, seed if split_seed is None else split_seed, valid_pct, num_workers)
     r, why = sized_recipe(r, len(dls.train_ds))
     if why and say: say(why)
     learn = cars_learner(dls, r.arch, pretrained=r.pretrained, weights=weights, label_smoothing=r.label_smoothing,
                          mixup=r.mixup, seed=seed, path=path, freeze_bn_stats=r.freeze_bn_stats)
-    plan = budget_plan(learn, r, budget, resume, say, max_epochs or 100) if budget else None
+    plan = budget_plan(learn, r, budget, resume, say, max_epochs or 100, teacher_cost(cbs)) if budget else None
     if plan: r = replace(r, freeze_epochs=plan['freeze_epochs'], epochs=plan['epochs'])
     record = fine_tune_with_lr_find(learn, r.freeze_epochs, r.epochs, r.suggest, r.div, r.lr_find_iters, r.freeze_size,
                                     r.min_size, resume=resume, cbs=cbs, probe=r.probe, lr=r.lr)
