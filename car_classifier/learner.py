@@ -45,14 +45,14 @@ from .interpret import evaluate
 # %% auto #0
 __all__ = ['TORCHVISION_ARCHS', 'SUGGESTIONS', 'resolve_arch', 'load_state_dict_file', 'top5_accuracy', 'cars_metrics',
            'match_normalize', 'seed_everything', 'plain_channels_last', 'ChannelsLastBatches', 'reuse_freed_memory',
-           'FreezeBNStats', 'network_error', 'cars_learner', 'onnx_teacher', 'Distill', 'CarsDistributedDL',
-           'CarsDistributedTrainer', 'setup_distributed', 'teardown_distributed', 'distributed_cbs', 'data_parallel',
-           'broadcast_value', 'find_lr', 'epoch_ran', 'rng_state', 'set_rng_state', 'write_checkpoint',
-           'EpochCheckpoint', 'read_checkpoint', 'BestModelSaver', 'EarlyStopper', 'HistoryLogger', 'training_cbs',
-           'unfrozen_lr', 'size_schedule', 'resizing_tfms', 'batch_size_px', 'set_batch_size_px', 'ProgressiveResize',
-           'phase_sizes', 'body_features', 'probe_head', 'fine_tune_with_lr_find', 'plot_training', 'hardware_recipe',
-           'sized_recipe', 'all_reduce_grads', 'images_per_second', 'epoch_overhead', 'plan_epochs', 'budget_plan',
-           'recipe_dataloaders', 'recipe_cbs', 'teacher_cost', 'fit_recipe', 'compare_configs']
+           'FreezeBNStats', 'network_error', 'cars_learner', 'onnx_teacher', 'nchw_array', 'Distill',
+           'CarsDistributedDL', 'CarsDistributedTrainer', 'setup_distributed', 'teardown_distributed',
+           'distributed_cbs', 'data_parallel', 'broadcast_value', 'find_lr', 'epoch_ran', 'rng_state', 'set_rng_state',
+           'write_checkpoint', 'EpochCheckpoint', 'read_checkpoint', 'BestModelSaver', 'EarlyStopper', 'HistoryLogger',
+           'training_cbs', 'unfrozen_lr', 'size_schedule', 'resizing_tfms', 'batch_size_px', 'set_batch_size_px',
+           'ProgressiveResize', 'phase_sizes', 'body_features', 'probe_head', 'fine_tune_with_lr_find', 'plot_training',
+           'hardware_recipe', 'sized_recipe', 'all_reduce_grads', 'images_per_second', 'epoch_overhead', 'plan_epochs',
+           'budget_plan', 'recipe_dataloaders', 'recipe_cbs', 'teacher_cost', 'fit_recipe', 'compare_configs']
 
 # %% ../nbs/01_learner.ipynb #c006
 TORCHVISION_ARCHS = {f.__name__: f for f in model_meta if callable(f) and f.__module__.startswith('torchvision')}
@@ -197,19 +197,20 @@ def cars_learner(
 
 # %% ../nbs/01_learner.ipynb #c016l
 def onnx_teacher(model_dir:str|Path, threads:int|None=None):
-    "(logits function, mean, std, classes) of the ONNX model in `model_dir` (in 8 bits when it is served so)."
-    from .inference import onnx_session
+    "(logits function, mean, std, classes) of the model in `model_dir`, in ONNX Runtime as `CarClassifier` serves it."
+    from .inference import CarClassifier
     d = Path(model_dir)
-    cfg = json.loads((d/'config.json').read_text()) if (d/'config.json').exists() else None
-    files = [d/'model.int8.onnx', d/'model.onnx'] if cfg and cfg.get('int8') else [d/'model.onnx', d/'model.int8.onnx']
-    path = next((f for f in files if f.exists()), None)
-    if path is None:
+    if not ((d/'config.json').exists() and ((d/'model.onnx').exists() or (d/'model.int8.onnx').exists())):
         raise FileNotFoundError(f"No teacher in {d}: it needs config.json and model.onnx (or model.int8.onnx), as "
                                 "`car-classifier train` writes them")
-    session = onnx_session(path, threads or torch.get_num_threads())
-    name = session.get_inputs()[0].name
-    def logits(x:np.ndarray) -> np.ndarray: return session.run(['logits'], {name: x})[0]
-    return logits, cfg['mean'], cfg['std'], cfg['classes']
+    clf = CarClassifier.from_pretrained(d, backend='onnx', threads=threads or torch.get_num_threads(), finder=False)
+    name = clf.session.get_inputs()[0].name
+    def logits(x:np.ndarray) -> np.ndarray: return clf.session.run(['logits'], {name: x})[0]
+    return logits, clf.cfg.mean, clf.cfg.std, clf.cfg.classes
+
+def nchw_array(x:Tensor) -> np.ndarray:
+    "A batch as the contiguous float32 NCHW array ONNX Runtime reads (from channels-last too)."
+    return np.ascontiguousarray(x.detach().float().cpu().contiguous().numpy())
 
 class Distill(Callback):
     "Also train towards `teacher`'s probabilities on each augmented training batch (`distill` of the loss)."
@@ -221,8 +222,14 @@ class Distill(Callback):
         store_attr('teacher,mean,std,distill,temperature,classes')
 
     def before_fit(self):
-        "Match the teacher's outputs to the learner's classes (in another order, or among more classes)."
-        vocab, self.idx = list(self.dls.vocab), None
+        "Read the teacher's outputs in the learner's class order, and give it inputs in its own normalisation."
+        vocab, self.idx, self.affine = list(self.dls.vocab), None, None
+        dl = self.dls.train.dl if isinstance(self.dls.train, DistributedDL) else self.dls.train  # DDP wraps it
+        norm = next((t for t in getattr(dl.after_batch, 'fs', []) if isinstance(t, Normalize)), None)
+        if self.mean is not None and norm is not None:  # x * a + b: from the learner's normalisation to the teacher's
+            mean, std = (torch.tensor(v).view(1, -1, 1, 1) for v in (self.mean, self.std))
+            a = norm.std.view(1, -1, 1, 1).cpu() / std
+            self.affine = a, (norm.mean.view(1, -1, 1, 1).cpu() - mean) / std
         if self.classes is None or list(self.classes) == vocab: return
         if missing := sorted(set(vocab) - set(self.classes)):
             raise ValueError(f"The teacher does not know {len(missing)} of the learner's {len(vocab)} classes (e.g. "
@@ -231,18 +238,14 @@ class Distill(Callback):
 
     def _teacher_input(self, x:Tensor) -> np.ndarray:
         "`x` as the teacher expects it: renormalised from the learner's statistics to the teacher's, NCHW."
-        dl = self.dls.train.dl if isinstance(self.dls.train, DistributedDL) else self.dls.train  # DDP wraps it
-        norm = next((t for t in getattr(dl.after_batch, 'fs', []) if isinstance(t, Normalize)), None)
-        if self.mean is not None and norm is not None:
-            mean, std = (torch.tensor(v, dtype=x.dtype).view(1, -1, 1, 1) for v in (self.mean, self.std))
-            x = (x * norm.std.view(1, -1, 1, 1).to(x) + norm.mean.view(1, -1, 1, 1).to(x) - mean) / std
-        return np.ascontiguousarray(x.detach().float().cpu().contiguous().numpy())
+        if self.affine is not None: x = x * self.affine[0].to(x) + self.affine[1].to(x)
+        return nchw_array(x)
 
     def after_loss(self):
         if not self.training or self.distill == 0: return
         T = self.temperature
         t = torch.from_numpy(self.teacher(self._teacher_input(self.xb[0]))).to(self.pred)
-        if getattr(self, 'idx', None) is not None: t = t[:, self.idx]
+        if self.idx is not None: t = t[:, self.idx]
         if t.shape != self.pred.shape:
             raise ValueError(f"The teacher gives {t.shape[1]} classes, the network {self.pred.shape[1]}: distil "
                              "only from a model trained on the same classes")
@@ -713,7 +716,7 @@ def recipe_cbs(r:Recipe) -> list:
 def teacher_cost(cbs) -> callable|None:
     "The work `Distill` among `cbs` adds to each training step (its teacher's forward pass), for `plan_epochs` to time."
     d = next((cb for cb in cbs if isinstance(cb, Distill)), None)
-    return None if d is None else lambda xb: d.teacher(np.ascontiguousarray(xb.detach().float().contiguous().numpy()))
+    return None if d is None else lambda xb: d.teacher(nchw_array(xb))
 
 def fit_recipe(
     df:pd.DataFrame, # From `cars_dataframe`
