@@ -40,19 +40,20 @@ from torch.utils.data import TensorDataset
 
 from .core import RECIPES, Recipe, alone, comparison_recipe, recipe
 from .data import cars_dataloaders
+from .inference import CarClassifier
 from .interpret import evaluate
 
 # %% auto #0
 __all__ = ['TORCHVISION_ARCHS', 'SUGGESTIONS', 'resolve_arch', 'load_state_dict_file', 'top5_accuracy', 'cars_metrics',
            'match_normalize', 'seed_everything', 'plain_channels_last', 'ChannelsLastBatches', 'reuse_freed_memory',
-           'FreezeBNStats', 'network_error', 'cars_learner', 'onnx_teacher', 'nchw_array', 'Distill',
+           'FreezeBNStats', 'network_error', 'cars_learner', 'onnx_teacher', 'nchw_array', 'Distill', 'teacher_cost',
            'CarsDistributedDL', 'CarsDistributedTrainer', 'setup_distributed', 'teardown_distributed',
            'distributed_cbs', 'data_parallel', 'broadcast_value', 'find_lr', 'epoch_ran', 'rng_state', 'set_rng_state',
            'write_checkpoint', 'EpochCheckpoint', 'read_checkpoint', 'BestModelSaver', 'EarlyStopper', 'HistoryLogger',
            'training_cbs', 'unfrozen_lr', 'size_schedule', 'resizing_tfms', 'batch_size_px', 'set_batch_size_px',
            'ProgressiveResize', 'phase_sizes', 'body_features', 'probe_head', 'fine_tune_with_lr_find', 'plot_training',
            'hardware_recipe', 'sized_recipe', 'all_reduce_grads', 'images_per_second', 'epoch_overhead', 'plan_epochs',
-           'budget_plan', 'recipe_dataloaders', 'recipe_cbs', 'teacher_cost', 'fit_recipe', 'compare_configs']
+           'budget_plan', 'recipe_dataloaders', 'recipe_cbs', 'fit_recipe', 'compare_configs']
 
 # %% ../nbs/01_learner.ipynb #c006
 TORCHVISION_ARCHS = {f.__name__: f for f in model_meta if callable(f) and f.__module__.startswith('torchvision')}
@@ -198,7 +199,6 @@ def cars_learner(
 # %% ../nbs/01_learner.ipynb #c016l
 def onnx_teacher(model_dir:str|Path, threads:int|None=None):
     "(logits function, mean, std, classes) of the model in `model_dir`, in ONNX Runtime as `CarClassifier` serves it."
-    from .inference import CarClassifier
     d = Path(model_dir)
     if not ((d/'config.json').exists() and ((d/'model.onnx').exists() or (d/'model.int8.onnx').exists())):
         raise FileNotFoundError(f"No teacher in {d}: it needs config.json and model.onnx (or model.int8.onnx), as "
@@ -253,6 +253,11 @@ class Distill(Callback):
                       reduction='batchmean') * T * T
         self.learn.loss_grad = (1 - self.distill) * self.loss_grad + self.distill * kd
         self.learn.loss = self.loss_grad.clone().detach()
+
+def teacher_cost(cbs) -> callable|None:
+    "The work `Distill` among `cbs` adds to each training step (its teacher's forward pass), for `plan_epochs` to time."
+    d = next((cb for cb in cbs if isinstance(cb, Distill)), None)
+    return None if d is None else lambda xb: d.teacher(nchw_array(xb))
 
 # %% ../nbs/01_learner.ipynb #c024
 class CarsDistributedDL(DistributedDL):
@@ -712,11 +717,6 @@ def recipe_cbs(r:Recipe) -> list:
     if not (r.teacher and r.distill): return []
     logits, mean, std, classes = onnx_teacher(r.teacher)
     return [Distill(logits, mean, std, r.distill, r.distill_temperature, classes)]
-
-def teacher_cost(cbs) -> callable|None:
-    "The work `Distill` among `cbs` adds to each training step (its teacher's forward pass), for `plan_epochs` to time."
-    d = next((cb for cb in cbs if isinstance(cb, Distill)), None)
-    return None if d is None else lambda xb: d.teacher(nchw_array(xb))
 
 def fit_recipe(
     df:pd.DataFrame, # From `cars_dataframe`
