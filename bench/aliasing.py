@@ -26,10 +26,10 @@ def detail(img:Image.Image) -> float:
     a = np.asarray(img.convert('L'), dtype=np.float32)
     return float((4 * a[1:-1, 1:-1] - a[:-2, 1:-1] - a[2:, 1:-1] - a[1:-1, :-2] - a[1:-1, 2:]).var())
 
-def shrink_aliased(img:Image.Image, size:int=224) -> Image.Image:
-    "`img` squished to `size` x `size` bilinearly without antialiasing."
+def shrink_aliased(img:Image.Image, size:int=224, mode:str='bilinear') -> Image.Image:
+    "`img` squished to `size` x `size` by torch's `mode` interpolation (bilinear, bicubic) without antialiasing."
     t = torch.from_numpy(np.asarray(img, dtype=np.float32)).permute(2, 0, 1)[None]
-    t = F.interpolate(t, size=(size, size), mode='bilinear', align_corners=False, antialias=False)
+    t = F.interpolate(t, size=(size, size), mode=mode, align_corners=False, antialias=False)
     return Image.fromarray(t[0].permute(1, 2, 0).clamp(0, 255).round().byte().numpy())
 
 def pad(img:Image.Image, px:int=16) -> Image.Image:

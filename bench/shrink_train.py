@@ -13,18 +13,16 @@ bicubic (how the shared copy's train crops were made), `bilinear` and `bicubic` 
 import argparse, json, sys, tempfile, time, warnings
 from pathlib import Path
 warnings.filterwarnings('ignore')
-import numpy as np, torch, torch.nn.functional as F
+import numpy as np
 from PIL import Image
 sys.path.insert(0, str(Path(__file__).parent))
+from aliasing import shrink_aliased
 from real_sample import project, test_accuracy
 from car_classifier.data import cars_dataframe, IMAGE_SUFFIXES
 
 def shrink(img:Image.Image, how:str, size:int=224) -> Image.Image:
     "`img` squished to `size` x `size`: Pillow's antialiased bicubic, or torch's `how` interpolation without antialiasing."
-    if how == 'antialiased': return img.resize((size, size), Image.BICUBIC)
-    t = torch.from_numpy(np.asarray(img, dtype=np.float32)).permute(2, 0, 1)[None]
-    t = F.interpolate(t, size=(size, size), mode=how, align_corners=False, antialias=False)
-    return Image.fromarray(t[0].permute(1, 2, 0).clamp(0, 255).round().byte().numpy())
+    return img.resize((size, size), Image.BICUBIC) if how == 'antialiased' else shrink_aliased(img, size, how)
 
 def arm_dataset(natives:Path, test:Path, how:str, out:Path) -> Path:
     "A folder-per-class dataset: `natives` shrunk `how` as train/, `test` linked as test/."

@@ -7,18 +7,15 @@ from PIL import Image
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT/'bench'))
 import shrink_train  # noqa: E402
+from aliasing import detail as laplacian_var  # noqa: E402
 from car_classifier.data import cars_dataframe  # noqa: E402
-
-def _laplacian_var(img):
-    "Variance of the Laplacian of `img` in grey: its fine detail."
-    a = np.asarray(img.convert('L'), np.float32)
-    return float((4 * a[1:-1, 1:-1] - a[:-2, 1:-1] - a[2:, 1:-1] - a[1:-1, :-2] - a[1:-1, 2:]).var())
 
 def test_only_antialiasing_smooths_fine_detail():
     "Noise shrunk 4x: Pillow's antialiased bicubic averages it out; torch without antialiasing keeps it (aliased)."
     noise = Image.fromarray(np.random.default_rng(0).integers(0, 256, (896, 896, 3), dtype=np.uint8))
-    detail = {how: _laplacian_var(shrink_train.shrink(noise, how)) for how in ('antialiased', 'bilinear', 'bicubic')}
-    assert all(shrink_train.shrink(noise, h).size == (224, 224) for h in detail)
+    shrunk = {how: shrink_train.shrink(noise, how) for how in ('antialiased', 'bilinear', 'bicubic')}
+    assert all(im.size == (224, 224) for im in shrunk.values())
+    detail = {how: laplacian_var(im) for how, im in shrunk.items()}
     assert detail['bilinear'] > 4 * detail['antialiased'] and detail['bicubic'] > detail['bilinear'], detail
 
 def test_arm_dataset_layout(tmp_path):
