@@ -20,6 +20,7 @@ import argparse, importlib.util, json, sys, time
 from importlib.resources import files
 from pathlib import Path
 import numpy as np, pandas as pd
+from car_classifier.calibrate import confidence_calibration_error
 from car_classifier.core import official_name, parse_car_name
 from car_classifier.data import IMAGE_SUFFIXES
 from car_classifier.finder import box_iou
@@ -27,9 +28,10 @@ from car_classifier.inference import CarClassifier
 
 def validation_cars(data:str, model_dir:Path) -> list:
     "(path, class) of the validation split the model was trained beside (its record.json's valid_pct and split_seed)."
-    from car_classifier.data import cars_dataframe, training_split
+    from car_classifier.data import cars_dataframe, drop_files, training_split
     rec = json.loads((model_dir/'record.json').read_text()) if (model_dir/'record.json').exists() else {}
-    tr = training_split(cars_dataframe(data), rec.get('valid_pct', 0.2), rec.get('split_seed', rec.get('seed', 42)))
+    df = drop_files(cars_dataframe(data), data, rec.get('held_out', []))  # the photos train left out, left out again
+    tr = training_split(df, rec.get('valid_pct', 0.2), rec.get('split_seed', rec.get('seed', 42)))
     return list(zip(tr[tr.is_valid].fname, tr[tr.is_valid].label))
 
 def test_cars(data:str) -> list:
@@ -42,12 +44,18 @@ def score(clf, photos:list, is_car:bool, locate:bool, boxes:dict|None=None) -> d
     "Count the three answers, right and wrong, over `photos` ((path, class or None) pairs)."
     c = dict(photos=len(photos), refused=0, not_a_car=0, unsure_right=0, unsure_wrong=0, unsure_with_make=0,
              make_right=0, known_right=0, known_wrong=0, top1_right=0)
-    ious, start = [], time.perf_counter()
+    ious, start, conf, rights = [], time.perf_counter(), [], []
+    c.update(top5_right=0, make_of_top_right=0)
     for path, label in photos:
         try: p = clf.predict(path, locate=locate)
         except ValueError: c['refused'] += 1; continue
         right = is_car and p.top.label == official_name(label)
         c['top1_right'] += right
+        if is_car:  # as served: the car model's guesses, whatever the answer
+            truth = official_name(label)
+            c['top5_right'] += truth in [g.label for g in p.guesses[:5]]
+            c['make_of_top_right'] += p.top.make == parse_car_name(truth)['make']
+            conf.append(p.top.probability); rights.append(right)
         if p.answer == 'not a car': c['not_a_car'] += 1
         elif p.answer == 'known': c['known_right' if right else 'known_wrong'] += 1
         else:
@@ -59,6 +67,8 @@ def score(clf, photos:list, is_car:bool, locate:bool, boxes:dict|None=None) -> d
         elif boxes is not None: ious.append(0.)
     c['seconds'] = round(time.perf_counter() - start, 1)
     if boxes is not None: c['median_box_iou'] = round(float(np.median(ious)), 3) if ious else None
+    if conf:  # the calibration error of the served top probability (15 equal-width bins)
+        c['ece'] = round(confidence_calibration_error(conf, rights), 4)
     return c
 
 def line(name:str, c:dict, is_car:bool) -> str:
@@ -69,7 +79,8 @@ def line(name:str, c:dict, is_car:bool) -> str:
                 f"{(c['unsure_right'] + c['unsure_wrong']) / max(n, 1):6.1%}   named {(c['known_right'] + c['known_wrong']) / max(n, 1):6.1%}")
     return (f"{name:26s} {c['photos']:5d} {c['refused']:4d}   not a car {pct('not_a_car')}   unsure {c['unsure_right']:4d} right "
             f"{c['unsure_wrong']:4d} wrong ({c['make_right']}/{c['unsure_with_make']} makes right)   known "
-            f"{c['known_right']:5d} right {c['known_wrong']:4d} wrong   top-1 {c['top1_right'] / max(n, 1):6.1%}"
+            f"{c['known_right']:5d} right {c['known_wrong']:4d} wrong   top-1 {c['top1_right'] / max(n, 1):6.1%}   top-5 "
+            f"{c['top5_right'] / max(n, 1):6.1%}   make {c['make_of_top_right'] / max(n, 1):6.1%}   ECE {c.get('ece')}"
             + (f"   box IoU {c['median_box_iou']}" if 'median_box_iou' in c else ''))
 
 def main():

@@ -16,11 +16,11 @@ import gradio as gr
 
 import car_classifier
 from .finder import FINDER_FILES, packaged_finder_dir
-from .inference import MODEL_FILES, CarClassifier, CarPrediction, ClassifierConfig, _article, open_image
+from .inference import MODEL_FILES, CarClassifier, CarPrediction, ClassifierConfig, article, open_image
 
 # %% auto #0
 __all__ = ['SERVING', 'API_NAME', 'BOX_COLOUR', 'SPACE_REQUIREMENTS', 'SPACE_MODULES', 'SPACE_APP', 'guess_name', 'verdict',
-           'jet', 'overlay_cam', 'found_image', 'shown_file', 'recognise', 'forget_finished', 'build_demo',
+           'promise', 'jet', 'overlay_cam', 'found_image', 'shown_file', 'recognise', 'forget_finished', 'build_demo',
            'delete_old_files', 'sweep_files', 'launch_demo', 'space_requirements', 'space_readme', 'write_space']
 
 # %% ../nbs/04_app.ipynb #c006
@@ -47,28 +47,31 @@ def guess_name(g) -> str:
     "'Make Model (Year)' for a `CarGuess`."
     return f"{g.make} {g.model} ({g.year})" if g.year else f"{g.make} {g.model}".strip()
 
-def _guess_table(pred:CarPrediction) -> str:
-    rows = '\n'.join(f"| {i} | {g.make} | {g.model} | {g.year or ''} | {g.probability:.1%} |"
-                     for i, g in enumerate(pred.guesses, 1))
-    return f"| # | Make | Model | Year | Confidence |\n|---|---|---|---|---|\n{rows}"
-
 def verdict(pred:CarPrediction, n_classes:int=196) -> str:
-    "Markdown: one of the three answers (not a car; a car, unsure which; a known car), then the guesses for a car."
+    "Markdown: one of the three answers (not a car; a car, unsure which; a known car); the top guesses are shown apart."
     top = pred.top
     if not pred.is_car:
         return (f"### Not a car\nThis photo does not look like a car (car classes {pred.car_probability:.0%})"
                 f"{f'; it looks more like: {pred.looks_like}' if pred.looks_like else ''}. The model names "
                 f"{n_classes} kinds of car, seen from outside.")
-    if pred.is_known: head = f"### {guess_name(top)}\n{top.probability:.0%} sure."
-    elif pred.make_is_known:
-        head = (f"### {_article(pred.make)} {pred.make}, but which one?\nThe make is {pred.make} "
+    if pred.is_known: return f"### {guess_name(top)}\n{top.probability:.0%} sure."
+    if pred.make_is_known:
+        return (f"### {article(pred.make)} {pred.make}, but which one?\nThe make is {pred.make} "
                 f"({pred.make_probability:.0%} for its models together); the exact car is uncertain: the best guess, "
                 f"{guess_name(top)}, has {top.probability:.0%}, under the {pred.threshold:.0%} needed to name it.")
-    else:
-        head = (f"### A car, but I'm not sure which one\nThe best guess, {guess_name(top)}, has "
-                f"{top.probability:.0%}, under the {pred.threshold:.0%} needed to name it; the closest of the "
-                f"{n_classes} cars the model knows are below.")
-    return f"{head}\n\n{_guess_table(pred)}"
+    return (f"### A car, but I'm not sure which one\nThe best guess, {guess_name(top)}, has {top.probability:.0%}, "
+            f"under the {pred.threshold:.0%} needed to name it; the closest of the {n_classes} cars the model knows "
+            "are listed with their confidence.")
+
+def promise(cfg:ClassifierConfig) -> str:
+    "What a named car and a named make promise, from the calibration in `cfg` (empty for an uncalibrated model)."
+    r = cfg.calibration
+    if not r or r.get('named_right') is None: return ''
+    make = (f"; when it is unsure of the car but names the make, the make was right {r['makes_named_right']} times in "
+            f"{r['makes_named']}" if r.get('makes_named') else '')
+    return (f"When it names a car, it is right about {round(20 * r['named_right'])} times in 20{make} (on "
+            f"{r['photos']} validation photos); its percentages are calibrated: of the cars it is 80% sure of, about "
+            "80% are right.")
 
 # %% ../nbs/04_app.ipynb #c013
 def jet(x:np.ndarray) -> np.ndarray:
@@ -170,7 +173,8 @@ def build_demo(classifier:CarClassifier, examples:list|None=None, title:str="Whi
                     f"{', averaged with the mirror image' if classifier.tta else ''} names it, served by "
                     f"{classifier.backend.replace('onnx', 'ONNX Runtime').replace('torch', 'PyTorch')} "
                     "([car_classifier](https://github.com/car-classifier/car_classifier) "
-                    f"{car_classifier.__version__}). Your photo is deleted from the server within a minute.")
+                    f"{car_classifier.__version__}). {promise(cfg)} Your photo is deleted from the server within a "
+                    "minute.")
         with gr.Row():
             with gr.Column():
                 image = gr.Image(label="Photo of a car", sources=['upload', 'webcam', 'clipboard'], type='filepath',
@@ -236,7 +240,8 @@ def launch_demo(demo:gr.Blocks, port:int|None=None, host:str|None=None, **kwargs
 
 # %% ../nbs/04_app.ipynb #c030
 SPACE_REQUIREMENTS = ('gradio', 'anyio', 'onnxruntime', 'numpy', 'pillow', 'safetensors', 'huggingface_hub', 'fastcore')
-SPACE_MODULES = ('__init__.py', 'core.py', 'finder.py', 'inference.py', 'app.py', 'stanford_cars_classes.txt')
+SPACE_MODULES = ('__init__.py', 'core.py', 'calibrate.py', 'finder.py', 'inference.py', 'app.py',
+                 'stanford_cars_classes.txt')
 
 def space_requirements() -> str:
     "requirements.txt for a CPU Space: the serving dependencies, pinned to the versions installed here."

@@ -23,13 +23,14 @@ from .inference import open_image, packaged_model_dir
 # %% auto #0
 __all__ = ['TRAIN_PACKAGES', 'SUBCOMMANDS', 'ANSWER_WORDS', 'METRIC_NAMES', 'SHIPPED_FILES', 'HUB_FILES', 'SPACE_NEEDS',
            'missing_extra', 'subcommand', 'cli_parser', 'main', 'sample_path', 'data_command', 'add_data_parser',
-           'valid_images', 'served_size_line', 'machine_record', 'save_examples', 'train_recipe', 'split_seed',
-           'chosen_recipe', 'train_command', 'add_train_parser', 'image_files', 'predict_rows', 'prediction_record',
-           'table_line', 'predict_command', 'add_serving_options', 'add_predict_parser', 'export_command',
-           'tune_command', 'add_tune_parser', 'annotated_boxes', 'finder_command', 'add_finder_parser',
-           'evaluate_command', 'compare_command', 'add_evaluate_parsers', 'example_images', 'demo_command',
-           'space_command', 'add_demo_parsers', 'model_card', 'write_head', 'package_model', 'shipped_summary',
-           'package_command', 'add_package_parser', 'hub_token', 'model_repo_folder', 'push_command', 'add_push_parser']
+           'held_out_files', 'valid_images', 'calibration_line', 'served_size_line', 'machine_record', 'save_examples',
+           'train_recipe', 'split_seed', 'chosen_recipe', 'train_command', 'add_train_parser', 'image_files',
+           'predict_rows', 'prediction_record', 'table_line', 'predict_command', 'add_serving_options',
+           'add_predict_parser', 'export_command', 'tune_command', 'add_tune_parser', 'annotated_boxes',
+           'finder_command', 'add_finder_parser', 'evaluate_command', 'compare_command', 'add_evaluate_parsers',
+           'example_images', 'demo_command', 'space_command', 'add_demo_parsers', 'model_card', 'write_head',
+           'package_model', 'shipped_summary', 'package_command', 'add_package_parser', 'hub_token',
+           'model_repo_folder', 'push_command', 'add_push_parser']
 
 # %% ../nbs/05_cli.ipynb #c004a
 TRAIN_PACKAGES = ('torch', 'torchvision', 'fastai', 'fastprogress', 'timm', 'accelerate', 'onnx', 'scipy', 'matplotlib',
@@ -116,6 +117,13 @@ def add_data_parser(sub):
     data.set_defaults(run=data_command)
 
 # %% ../nbs/05_cli.ipynb #c009
+def held_out_files(csv_path:str|Path) -> list[str]:
+    "The files a CSV names to hold out of training: its `train_crop` column (as `whole-dev/boxes.csv`), else `file`."
+    with open(csv_path, newline='') as f: rows = list(csv.DictReader(f))
+    column = next((c for c in ('train_crop', 'file') if rows and c in rows[0]), None)
+    if column is None: raise ValueError(f"{csv_path} has no train_crop or file column naming the photos to hold out")
+    return sorted({r[column] for r in rows if r[column]})
+
 def _train_data(args):
     "The DataFrame to train on and whether it is the tiny sample (whose recipe is `sample`)."
     from car_classifier.data import cars_dataframe
@@ -140,6 +148,16 @@ def valid_images(dls) -> tuple[list, list]:
     "The validation images as validation shows them (padded, when the recipe pads) and their class names."
     ds = dls.valid_ds
     return [ds[i][0] for i in range(len(ds))], [dls.vocab[int(ds[i][1])] for i in range(len(ds))]
+
+def calibration_line(report:dict) -> str:
+    "One line: the temperature fitted, the calibration error before and after, and what the thresholds promise."
+    r = report
+    right = f"{r['named_right']:.1%} of them right" if r['named_right'] is not None else 'none'
+    return (f"Calibrated on {r['photos']} validation photos: temperature {r['temperature']:g} (ECE "
+            f"{r['ece_before']:.3f} -> {r['ece']:.3f}); names the car at {r['threshold']:.0%} or more "
+            f"({r['named']:.0%} of them, {right}), "
+            f"else the make at {r['make_threshold']:.0%} or more ({r['makes_named']} of {r['unsure']}, "
+            f"{r['makes_named_right']} right)")
 
 def served_size_line(acc:dict, model:str|Path) -> str:
     "One line: the input size now served and the validation accuracy (clean / sharpened) at each size tried."
@@ -195,12 +213,15 @@ def train_command(args) -> int:
     from fastai.torch_core import num_distrib, rank_distrib
     from car_classifier.learner import fit_recipe, plot_training, training_cbs
     from car_classifier.learner import reuse_freed_memory, setup_distributed, teardown_distributed
-    from car_classifier.export import save_classifier, tune_input_size
+    from car_classifier.data import drop_files
+    from car_classifier.export import calibrate_served, save_classifier, tune_input_size
     reuse_freed_memory()  # steps 1.2-1.9x faster on Linux (bench/allocator.py): no fresh pages per large activation
     setup_distributed()
     started, say = time.time(), (lambda s: print(s, file=sys.stderr,
                                                  flush=True)) if rank_distrib() == 0 else (lambda s: None)
     df, is_sample = _train_data(args)
+    held = held_out_files(args.hold_out) if args.hold_out else []
+    df = drop_files(df, args.data, held)  # before the split: these photos are never seen
     r, lines = chosen_recipe(args, df, is_sample)
     for line in lines: say(line)
     out = Path(args.out)
@@ -209,10 +230,13 @@ def train_command(args) -> int:
                                budget=args.budget, say=say, max_epochs=args.epochs, split_seed=split_seed(args))
     if rank_distrib() == 0:
         save_classifier(learn, out)
-        say(served_size_line(tune_input_size(out, *valid_images(learn.dls)), out))
+        images, targets = valid_images(learn.dls)
+        say(served_size_line(tune_input_size(out, images, targets), out))
+        say(calibration_line(calibrate_served(out, images, targets)))
         save_examples(df, out/'examples')
         (out/'record.json').write_text(json.dumps(dict(**record, processes=max(num_distrib(), 1), seed=args.seed,
                                                      split_seed=split_seed(args), valid_pct=args.valid_pct,
+                                                     held_out=held,
                                                      machine=machine_record(),
                                                      minutes=round((time.time() - started) / 60, 1)), indent=1))
         plot_training(record).savefig(out/'training.png', dpi=80)
@@ -261,6 +285,8 @@ def add_train_parser(sub):
     train.add_argument('--distill-temperature', type=float,
                        help='with --teacher: softmax temperature of both networks (default 1)')
     train.add_argument('--valid-pct', type=float, default=0.2, help='share of each class held out for validation')
+    train.add_argument('--hold-out', metavar='CSV', help='leave these training photos out entirely (a CSV whose '
+                       'train_crop or file column names them inside --data, e.g. whole-dev/boxes.csv)')
     train.add_argument('--seed', type=int, default=42, help='random seed')
     train.add_argument('--split-seed', type=int,
                        help='seed of the validation split (default: --seed); runs to be averaged share one')
@@ -419,17 +445,20 @@ def export_command(args) -> int:
 
 # %% ../nbs/05_cli.ipynb #c034f
 def tune_command(args) -> int:
-    "Choose the input size `args.model` is served at, on the validation split of `args.data`."
-    from car_classifier.data import cars_dataframe
-    from car_classifier.export import tune_input_size
+    "Choose the size `args.model` is served at, then its temperature and thresholds, on the validation split."
+    from car_classifier.data import cars_dataframe, drop_files
+    from car_classifier.export import calibrate_served, tune_input_size
     from car_classifier.learner import recipe_dataloaders
     record = Path(args.model)/'record.json'
     rec = json.loads(record.read_text()) if record.exists() else {}
     r = Recipe(**{k: v for k, v in rec.get('recipe', {}).items() if k in {f.name for f in fields(Recipe)}})  # older too
     seed, valid_pct = ifnone(args.seed, rec.get('split_seed', 42)), ifnone(args.valid_pct, rec.get('valid_pct', 0.2))
-    dls = recipe_dataloaders(cars_dataframe(args.data), r, seed, valid_pct, num_workers=0)
-    print(served_size_line(tune_input_size(args.model, *valid_images(dls), sizes=args.sizes, int8=args.int8 or None),
+    df = drop_files(cars_dataframe(args.data), args.data, rec.get('held_out', []))  # as train left them out
+    dls = recipe_dataloaders(df, r, seed, valid_pct, num_workers=0)
+    images, targets = valid_images(dls)
+    print(served_size_line(tune_input_size(args.model, images, targets, sizes=args.sizes, int8=args.int8 or None),
                            args.model))
+    print(calibration_line(calibrate_served(args.model, images, targets, int8=args.int8 or None)))
     return 0
 
 @subcommand
@@ -488,6 +517,7 @@ def evaluate_command(args) -> int:
     "Evaluate `args.model` on the test split of `args.data`; write metrics, per-class report and figures to `args.out`."
     import matplotlib.pyplot as plt
     from car_classifier.data import cars_dataframe
+    from car_classifier.calibrate import calibration_table
     from car_classifier.interpret import evaluate, grad_cam_figure, write_report
     from car_classifier.learner import plot_training
     clf, df = CarClassifier.from_pretrained(args.model, backend=args.backend,
@@ -501,6 +531,8 @@ def evaluate_command(args) -> int:
     if (record := Path(args.model)/'record.json').exists():
         fig = plot_training(json.loads(record.read_text()))
         fig.savefig(out/'training.png', dpi=80); plt.close(fig)
+    print(f"Calibration on {len(res['targets'])} test photos (ECE {res['metrics']['ece']:.3f}):")
+    print(calibration_table(res['probs'], res['targets']))
     print(json.dumps(res['metrics']))
     return 0
 
@@ -627,6 +659,18 @@ def model_card(cfg:ClassifierConfig, metrics:dict, record:dict|None=None, comman
                      "answers the mean.\n" if cfg.tta else '')
     served = (f"\nTrained at {cfg.train_size} px, served at {cfg.input_size} px: the size that scored best on the "
               "validation split (`car-classifier tune`)." if cfg.train_size not in (None, cfg.input_size) else '')
+    c = cfg.calibration
+    calibrated = (f"""
+
+## Confidence that means what it says
+
+Its probabilities are calibrated: the logits are divided by a temperature of {c['temperature']:g}, fitted on
+{c['photos']} validation photos as served (expected calibration error {c['ece_before']:.3f} before, {c['ece']:.3f}
+after){f"; on the official test split, ECE {metrics['ece']:.3f}" if 'ece' in metrics else ''}. **When it names a car, it
+is right about {round(20 * c['named_right'])} times in 20** (on validation: {c['named']:.0%} of the photos named,
+{c['named_right']:.1%} of them right); when it is unsure of the car but names the make, the make was right
+{c['makes_named_right']} times in {c['makes_named']}. `car-classifier evaluate` draws the reliability diagram."""
+                  if c and c.get('named_right') is not None else '')
     body = f"""
 # car_classifier: {what}, {len(cfg.classes)} Stanford Cars classes
 
@@ -645,8 +689,9 @@ on 2 CPU cores in {minutes}{how}, from ImageNet weights.{served}
 Below a top probability of {cfg.unknown_threshold:.2f} the exact car is not named: the answer is "a car, not sure which
 one", with the make when the make's classes add up to {cfg.make_threshold:.0%} or more. Whether a photo shows a car at
 all, and where, is said first by the finder that ships with the package (`car_classifier.finder`, an ImageNet
-`tf_efficientnet_lite0` in 8 bits): "not a car" when its car classes are under its threshold; otherwise the car model
-sees the car's box.{notes}
+`tf_efficientnet_lite0` in 8 bits): "not a car" when its car classes, its van classes (in the share the car model gives
+its vans) and its other road vehicles (in the share the car model is sure of its best guess) add up to less than its
+threshold; otherwise the car model sees the car's box.{calibrated}{notes}
 
 ## Use
 

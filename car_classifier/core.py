@@ -19,7 +19,8 @@ from PIL import Image, ImageOps
 
 # %% auto #0
 __all__ = ['MULTIWORD_MAKES', 'MAX_PIXELS', 'RECIPES', 'COMPARISONS', 'IMAGE_SUFFIXES', 'stanford_cars_classes', 'parse_car_name',
-           'official_name', 'to_rgb', 'ClassifierConfig', 'alone', 'Recipe', 'recipe', 'comparison_recipe']
+           'makes_of', 'official_name', 'to_rgb', 'softmax', 'ClassifierConfig', 'alone', 'Recipe', 'recipe',
+           'comparison_recipe']
 
 # %% ../nbs/00a_core.ipynb #c006
 @cache
@@ -36,6 +37,13 @@ def parse_car_name(name:str) -> dict:
     year = int(words.pop()) if words and re.fullmatch(r'(19|20)\d\d', words[-1]) else None
     n = 2 if ' '.join(words[:2]) in MULTIWORD_MAKES else 1
     return dict(make=' '.join(words[:n]), model=' '.join(words[n:]), year=year)
+
+# %% ../nbs/00a_core.ipynb #c010n
+def makes_of(classes:list) -> tuple[list, np.ndarray]:
+    "The makes of `classes`, sorted, and each class's index among them."
+    makes = [parse_car_name(c)['make'] for c in classes]
+    names = sorted(set(makes))
+    return names, np.array([names.index(m) for m in makes], dtype=np.int64)
 
 # %% ../nbs/00a_core.ipynb #c012
 def official_name(folder_name:str) -> str:
@@ -58,6 +66,13 @@ def to_rgb(img:Image.Image) -> Image.Image:
         img.paste(rgba, mask=rgba.getchannel('A'))
     return img.convert('RGB')
 
+# %% ../nbs/00a_core.ipynb #c019t
+def softmax(x:np.ndarray, temperature:float=1.) -> np.ndarray:
+    "Softmax over the last axis of `x / temperature`, computed stably."
+    x = np.asarray(x) / temperature
+    e = np.exp(x - x.max(-1, keepdims=True))
+    return e / e.sum(-1, keepdims=True)
+
 # %% ../nbs/00a_core.ipynb #c019y
 @dataclass
 class ClassifierConfig:
@@ -69,6 +84,7 @@ class ClassifierConfig:
     train_size: int|None = None # side it was trained at, when it is served at another (None: input_size)
     item_size: int = 224 # side of the first (Pillow) resize
     resize_method: str = 'squish' # 'squish' (whole image, aspect ratio changed) or 'crop' (centre crop)
+    antialias: bool = True # shrink with Pillow's antialiasing; False: bilinear without, as OpenCV (and the crops) do
     batch_resize: bool = True # resize again from item_size to input_size, as fastai's batch transforms do
     mean: list = field(default_factory=lambda: [0.485, 0.456, 0.406]) # normalisation
     std: list = field(default_factory=lambda: [0.229, 0.224, 0.225])
@@ -78,6 +94,8 @@ class ClassifierConfig:
     make_threshold: float = 0.5 # at or above this probability of a make (its classes' added up), the make is named
     int8: bool = False # serve model.int8.onnx by default (set when its official top-1 is within a point of float32)
     tta: bool = False # also show the network each image mirrored and average the two (`evaluate --tta`)
+    temperature: float = 1. # logits are divided by this before the softmax: calibrated probabilities (`tune` fits it)
+    calibration: dict = field(default_factory=dict) # where the temperature and thresholds were chosen, with the figures
     car_classifier_version: str = ''
 
     @classmethod
@@ -89,6 +107,12 @@ class ClassifierConfig:
             raise ValueError(f"{path} lacks {', '.join(missing)}; it was not written by car_classifier's "
                              "save_classifier")
         return cls(**{k: v for k, v in d.items() if k in {f.name for f in fields(cls)}})
+
+    def __post_init__(self):
+        t = self.temperature
+        if isinstance(t, bool) or not isinstance(t, (int, float)) or not np.isfinite(t) or t <= 0:
+            raise ValueError(f"temperature must be a positive number (1 leaves the probabilities as the network gives "
+                             f"them), not {t!r}: fix config.json, or run `car-classifier tune` to fit it")
 
     def to_json(self, path:str|Path): Path(path).write_text(json.dumps(asdict(self), indent=1))
 
@@ -139,7 +163,7 @@ RECIPES = {r.name: r for r in (
     Recipe('default', size=400, freeze_size=224, freeze_epochs=3, epochs=20),
     # probe_max_images: measured in the learner notebook's Recipes (the probe wins on 20 classes, loses on 196)
     Recipe('cpu', arch='efficientnet_lite0', item_size=224, freeze_size=128, min_size=128, epochs=16,
-           suggest=('valley', 'valley'), div=3., min_scale=0.5, min_zoom=0.75, valid_pad=0.08, probe=20,
+           suggest=('valley', 'valley'), div=3., min_scale=0.5, min_zoom=0.75, probe=20,
            freeze_bn_stats=True, probe_max_images=5000),
     Recipe('sample', arch='resnet18', pretrained=False, size=64, freeze_epochs=0, epochs=3, bs=16, lr_find_iters=20),
 )}

@@ -34,7 +34,7 @@ __all__ = ['CARS_COLUMNS', 'CSV_COLUMNS', 'LAYOUTS', 'read_mat', 'mat_annotation
            'mat_cell', 'make_tiny_cars', 'find_under', 'image_folder', 'CarsDataWarning', 'read_official',
            'read_all_in_one', 'read_folders', 'read_csv', 'Layout', 'detect_layout', 'image_problem', 'drop_bad_images',
            'cars_path', 'cars_dataframe', 'cars_summary', 'crop_to_box', 'loosen_frame', 'CarImageLoader',
-           'stratified_valid', 'cars_datablock', 'training_split', 'cars_dataloaders']
+           'stratified_valid', 'cars_datablock', 'training_split', 'cars_dataloaders', 'drop_files']
 
 # %% ../nbs/00_data.ipynb #c008
 def read_mat(path:Path, key:str) -> np.ndarray:
@@ -511,3 +511,14 @@ def cars_dataloaders(
     dls = cars_datablock(**kwargs).dataloaders(train, **dl_kwargs)
     dls.test_df = df[df.is_test & df.label.notna()].reset_index(drop=True)
     return dls
+
+# %% ../nbs/00_data.ipynb #c076i
+def drop_files(df:pd.DataFrame, root:str|Path, files:list) -> pd.DataFrame:
+    "`df` without the rows of `files` (paths inside `root`, e.g. `train/<class>/<file>`); each must be in `df`."
+    if not len(files): return df
+    inside = df.fname.map(lambda f: Path(os.path.relpath(f, root)).as_posix())
+    missing = sorted(set(files) - set(inside))
+    if missing:
+        raise ValueError(f"{len(missing)} of the {len(files)} files to hold out are not in {root} (e.g. {missing[0]}): "
+                         "give their paths inside the dataset's folder, as train/<class>/<file>")
+    return df[~inside.isin(set(files))].reset_index(drop=True)

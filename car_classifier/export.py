@@ -13,6 +13,8 @@ from pathlib import Path
 import numpy as np, torch, torch.nn as nn
 
 import car_classifier
+from .calibrate import (expected_calibration_error, fit_temperature, negative_log_likelihood,
+                                      precision_threshold, served_probabilities)
 from .core import ClassifierConfig, alone
 from .network import load_network, static_same_padding
 from .finder import CarFinder, FinderConfig, box_iou, finder_input, fit_box_offsets
@@ -20,9 +22,9 @@ from .inference import MIN_SIDE, CarClassifier, check_content, open_image
 
 # %% auto #0
 __all__ = ['unknown_threshold', 'learner_config', 'WithFeatures', 'export_onnx', 'quantize_static_onnx', 'quantize_onnx',
-           'save_classifier', 'free_input_size', 'sharpened', 'tune_input_size', 'FinderNetwork', 'imagenet_labels',
-           'finder_batches', 'imagenet_model', 'export_finder', 'shift_boxes', 'fit_finder_boxes', 'car_evidence',
-           'tune_finder']
+           'save_classifier', 'free_input_size', 'sharpened', 'tune_input_size', 'served_logits', 'calibrate_served',
+           'FinderNetwork', 'imagenet_labels', 'finder_batches', 'imagenet_model', 'export_finder', 'shift_boxes',
+           'fit_finder_boxes', 'car_evidence', 'tune_finder']
 
 # %% ../nbs/03b_export.ipynb #c031
 def unknown_threshold(probs:np.ndarray, targets:np.ndarray, keep:float=0.95) -> float:
@@ -162,10 +164,38 @@ def tune_input_size(model_dir:str|Path, images:list, targets:list, sizes:list|No
         p = {k: np.concatenate([clf.probabilities([], v[i:i + bs]) for i in range(0, len(v), bs)])
              for k, v in variants.items()}
         probs[s], acc[s] = p['clean'], {k: float((v.argmax(1) == y).mean()) for k, v in p.items()}
-    best = max(sizes, key=lambda s: (np.mean(list(acc[s].values())), -s))
+    best = max(sizes, key=lambda s: (acc[s]['clean'], -s))  # the train crops are now shrunk as the test's
     threshold = unknown_threshold(probs[best], y, keep)  # the probabilities change with the size: so does it
     replace(cfg, input_size=best, train_size=base, unknown_threshold=threshold).to_json(d/'config.json')
     return acc
+
+# %% ../nbs/03b_export.ipynb #c040w
+def served_logits(clf:CarClassifier, images:list, locate:bool=True) -> np.ndarray:
+    "The logits `clf` serves for `images` (its finder's crop when `locate`): `(n, classes)` or `(n, 2, classes)`."
+    return np.concatenate([clf.logits([], clf.read(im, locate)[0]) for im in images])
+
+def calibrate_served(model_dir:str|Path, images:list, targets:list, precision:float=0.96, make_precision:float=0.96,
+                     locate:bool=True, int8:bool|None=None) -> dict:
+    "Fit the served network's temperature on `images` and choose its thresholds by precision; written to `config.json`."
+    d = Path(model_dir)
+    clf = CarClassifier.from_pretrained(d, int8=int8)  # None: as the config serves it (int8 or not, TTA or not)
+    y, z = np.array([clf.cfg.classes.index(t) for t in targets]), served_logits(clf, images, locate)
+    t = fit_temperature(z, y)
+    before, p = served_probabilities(z), served_probabilities(z, t)
+    named = p.max(1) >= (threshold := precision_threshold(p.max(1), p.argmax(1) == y, precision))
+    by_make = np.stack([np.bincount(clf.make_index, row, len(clf.makes)) for row in p[~named]])
+    make_right = by_make.argmax(1) == clf.make_index[y[~named]]
+    make_threshold = precision_threshold(by_make.max(1), make_right, make_precision) if len(by_make) else 1.
+    report = dict(photos=len(y), temperature=t, ece_before=expected_calibration_error(before, y),
+                  ece=expected_calibration_error(p, y), nll_before=negative_log_likelihood(z, y),
+                  nll=negative_log_likelihood(z, y, t), threshold=threshold, named=float(named.mean()),
+                  named_right=float((p.argmax(1) == y)[named].mean()) if named.any() else None,
+                  make_threshold=make_threshold, unsure=int((~named).sum()))
+    makes_named = by_make.max(1) >= make_threshold if len(by_make) else np.zeros(0, bool)
+    report.update(makes_named=int(makes_named.sum()), makes_named_right=int(make_right[makes_named].sum()))
+    replace(clf.cfg, temperature=t, unknown_threshold=threshold, make_threshold=make_threshold,
+            calibration=report).to_json(d/'config.json')
+    return report
 
 # %% ../nbs/03b_export.ipynb #c041b
 class FinderNetwork(nn.Module):

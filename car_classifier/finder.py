@@ -15,16 +15,21 @@ import numpy as np
 from PIL import Image
 from fastcore.basics import patch
 
+from .core import softmax
+
 # %% auto #0
-__all__ = ['CAR_CLASSES', 'VAN_CLASSES', 'FINDER_FILES', 'FinderConfig', 'finder_size', 'finder_input', 'car_map', 'component_at',
-           'box_from_map', 'fit_box_offsets', 'box_iou', 'crop_box', 'Sighting', 'onnx_session', 'packaged_finder_dir',
-           'CarFinder']
+__all__ = ['CAR_CLASSES', 'VAN_CLASSES', 'VEHICLE_CLASSES', 'FINDER_FILES', 'FinderConfig', 'finder_size', 'finder_input',
+           'car_map', 'component_at', 'box_from_map', 'fit_box_offsets', 'box_iou', 'crop_box', 'Sighting',
+           'onnx_session', 'packaged_finder_dir', 'CarFinder']
 
 # %% ../nbs/00b_finder.ipynb #c006
 CAR_CLASSES = {436: 'beach wagon', 468: 'cab', 475: 'car mirror', 479: 'car wheel', 511: 'convertible', 581: 'grille',
                609: 'jeep', 627: 'limousine', 656: 'minivan', 661: 'Model T', 717: 'pickup', 751: 'racer',
                817: 'sports car'}  # ImageNet-1k index -> name
 VAN_CLASSES = {407: 'ambulance', 654: 'minibus', 675: 'moving van', 734: 'police van', 757: 'recreational vehicle'}
+VEHICLE_CLASSES = {408: 'amphibian', 555: 'fire engine', 569: 'garbage truck', 573: 'go-kart', 575: 'golfcart',
+                   586: 'half track', 660: 'mobile home', 779: 'school bus', 803: 'snowplow', 847: 'tank',
+                   864: 'tow truck', 866: 'tractor', 867: 'trailer truck', 874: 'trolleybus'}  # other road vehicles
 
 # %% ../nbs/00b_finder.ipynb #c008
 @dataclass
@@ -37,6 +42,7 @@ class FinderConfig:
     max_aspect: float = 2. # a longer side is squeezed to at most this many times the shorter one
     car_classes: dict = field(default_factory=lambda: dict(CAR_CLASSES)) # their probabilities add up to a car's
     van_classes: dict = field(default_factory=lambda: dict(VAN_CLASSES)) # count in the share the car model sees a van
+    vehicle_classes: dict = field(default_factory=lambda: dict(VEHICLE_CLASSES)) # count as sure as the car model is
     car_threshold: float = 0.1 # at or above this car probability, the photo shows a car
     cam_threshold: float = 0.2 # the box holds the map's region at or above this share of its peak
     box_offsets: list = field(default_factory=lambda: [0.] * 4) # x1, y1, x2, y2 moved by these shares of the box's side
@@ -49,7 +55,7 @@ class FinderConfig:
     def from_json(cls, path:str|Path) -> FinderConfig:
         "Read `config.json`; class indices come back as integers."
         d = json.loads(Path(path).read_text())
-        for k in ('car_classes', 'van_classes'):
+        for k in ('car_classes', 'van_classes', 'vehicle_classes'):
             if k in d: d[k] = {int(i): n for i, n in d[k].items()}
         return cls(**{k: v for k, v in d.items() if k in {f.name for f in fields(cls)}})
 
@@ -130,6 +136,7 @@ class Sighting:
     box: tuple # (x1, y1, x2, y2) in the photo's pixels, around what the car classes' map points at
     label: str # ImageNet's best class for the whole photo
     label_probability: float
+    vehicle_probability: float = 0. # the other road vehicles' probabilities, added up
 
 # %% ../nbs/00b_finder.ipynb #c025
 def onnx_session(path:Path, threads:int|None=None):
@@ -171,9 +178,6 @@ class CarFinder:
         return cls(FinderConfig.from_json(d/'config.json'), session, d)
 
 # %% ../nbs/00b_finder.ipynb #c028
-def _softmax(x:np.ndarray) -> np.ndarray:
-    e = np.exp(x - x.max(-1, keepdims=True)); return e / e.sum(-1, keepdims=True)
-
 @patch
 def look(self:CarFinder, img:Image.Image) -> Sighting:
     "What the finder sees in an RGB photo (read by `open_image`): how likely a car, and where."
@@ -181,8 +185,9 @@ def look(self:CarFinder, img:Image.Image) -> Sighting:
         raise TypeError(f"CarFinder.look takes an RGB PIL image, not {type(img).__name__}: read the photo with "
                         "car_classifier.inference.open_image first")
     logits, maps = self.session.run(['logits', 'car_maps'], {'image': finder_input(img, self.cfg)})
-    p, cfg = _softmax(logits[0].astype(np.float64)), self.cfg
+    p, cfg = softmax(logits[0].astype(np.float64)), self.cfg
     top = int(p.argmax())
     return Sighting(float(p[list(cfg.car_classes)].sum()), float(p[list(cfg.van_classes)].sum()),
                     box_from_map(car_map(maps[0], p, cfg), img.size, cfg.cam_threshold, cfg.box_offsets),
-                    cfg.labels[top] if top < len(cfg.labels) else str(top), float(p[top]))
+                    cfg.labels[top] if top < len(cfg.labels) else str(top), float(p[top]),
+                    float(p[list(cfg.vehicle_classes)].sum()))

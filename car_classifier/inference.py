@@ -17,23 +17,25 @@ import numpy as np
 from PIL import Image
 from fastcore.basics import patch, store_attr
 
-from .core import MAX_PIXELS, ClassifierConfig, parse_car_name, to_rgb
+from .calibrate import served_probabilities
+from .core import MAX_PIXELS, ClassifierConfig, makes_of, parse_car_name, softmax, to_rgb
 from .finder import CarFinder, Sighting, crop_box, onnx_session
 
 # %% auto #0
 __all__ = ['MIN_SIDE', 'ANSWERS', 'MODEL_FILES', 'BACKENDS', 'resize_item', 'area_resize', 'torch_linspace', 'linear_resize',
-           'prepare', 'open_image', 'check_content', 'CarGuess', 'CarPrediction', 'packaged_model_dir', 'hub_files',
-           'CarClassifier', 'softmax', 'head_gradient', 'head_layers_np']
+           'prepare', 'open_image', 'check_content', 'CarGuess', 'CarPrediction', 'article', 'packaged_model_dir',
+           'hub_files', 'CarClassifier', 'head_gradient', 'head_layers_np']
 
 # %% ../nbs/03_inference.ipynb #c008
-def resize_item(img:Image.Image, size:int, method:str='squish') -> Image.Image:
-    "Resize to `size` x `size` as fastai's `Resize` does on validation images: squished, or centre-cropped and resized."
+def resize_item(img:Image.Image, size:int, method:str='squish', antialias:bool=True) -> Image.Image:
+    "Resize to `size` square as fastai's `Resize` does (squished or centre-cropped); without `antialias`, as OpenCV."
     if method == 'crop':
         side = min(img.size)
         left, top = (img.width - side) // 2, (img.height - side) // 2
         img = img.crop((left, top, left + side, top + side))
     elif method != 'squish': raise ValueError(f"Unsupported resize method {method!r}; use 'squish' or 'crop'")
-    return img.resize((size, size), Image.BILINEAR)
+    if antialias or max(img.size) <= size: return img.resize((size, size), Image.BILINEAR)
+    return img.transform((size, size), Image.AFFINE, (img.width / size, 0, 0, 0, img.height / size, 0), Image.BILINEAR)
 
 # %% ../nbs/03_inference.ipynb #c009
 def _windows(n_in:int, n_out:int) -> tuple[np.ndarray, np.ndarray]:
@@ -172,7 +174,7 @@ class CarPrediction:
         return self.is_car and self.make is not None and self.make_probability >= self.make_threshold
 
 # %% ../nbs/03_inference.ipynb #c021b
-def _article(word:str) -> str: return 'An' if word[:1].upper() in 'AEIOU' else 'A'
+def article(word:str) -> str: return 'An' if word[:1].upper() in 'AEIOU' else 'A'
 
 @patch
 def to_dict(self:CarPrediction) -> dict:
@@ -186,7 +188,7 @@ def to_dict(self:CarPrediction) -> dict:
 def __str__(self:CarPrediction) -> str:
     if not self.is_car: return f"Not a car{f' (it looks more like: {self.looks_like})' if self.looks_like else ''}"
     if self.is_known: return f"{self.top.label} ({self.top.probability:.0%})"
-    who = f"{_article(self.make)} {self.make} ({self.make_probability:.0%})" if self.make_is_known else "A car"
+    who = f"{article(self.make)} {self.make} ({self.make_probability:.0%})" if self.make_is_known else "A car"
     return (f"{who}, not sure which one (best guess {self.top.label} at {self.top.probability:.0%}, under the "
             f"{self.threshold:.0%} threshold)")
 
@@ -240,9 +242,7 @@ class CarClassifier:
             raise ValueError("Pass either an ONNX Runtime session or a PyTorch network")
         store_attr('cfg,session,net,fast,model_dir,int8,tta,finder')
         self.threshold, self._head = cfg.unknown_threshold, None
-        names = [parse_car_name(c) for c in cfg.classes]
-        self.makes = sorted({n['make'] for n in names})
-        self._make_of = np.array([self.makes.index(n['make']) for n in names])
+        self.makes, self.make_index = makes_of(cfg.classes)  # the makes, and each class's among them
         self._vans = np.array([bool(re.search(r'\b(Van|Minivan)\b', c)) for c in cfg.classes])  # for the finder
 
     @property
@@ -303,8 +303,9 @@ def _torch_network(d:Path, threads:int|None=None):
 def item_arrays(self:CarClassifier, images:list) -> np.ndarray:
     "uint8 NHWC array of `images`, opened safely, resized by Pillow to `item_size` (`input_size` if less, when `fast`)."
     size = min(self.cfg.input_size, self.cfg.item_size) if self.fast else self.cfg.item_size
-    return np.stack([np.asarray(resize_item(check_content(open_image(im, draft=size if self.fast else None)), size,
-                                            self.cfg.resize_method)) for im in images])
+    read = lambda im: check_content(open_image(im, draft=size if self.fast else None))
+    cfg = self.cfg
+    return np.stack([np.asarray(resize_item(read(im), size, cfg.resize_method, cfg.antialias)) for im in images])
 
 # %% ../nbs/03_inference.ipynb #c028r
 @patch
@@ -321,7 +322,7 @@ def read(self:CarClassifier, image, locate:bool=True) -> tuple:
     img = check_content(open_image(image, draft=self.draft_size(locate)))
     sighting = self.finder.look(img) if look else None
     box = self._crop_box(img, sighting)
-    item = resize_item(img.crop(box) if box else img, size, self.cfg.resize_method)
+    item = resize_item(img.crop(box) if box else img, size, self.cfg.resize_method, self.cfg.antialias)
     return np.asarray(item)[None], sighting, img.info.get('draft_scale', 1.)
 
 @patch
@@ -358,19 +359,19 @@ def forward(self:CarClassifier, x:np.ndarray, features:bool=False):
     return (logits, f.float().numpy()) if features else logits
 
 # %% ../nbs/03_inference.ipynb #c028d
-def softmax(x:np.ndarray) -> np.ndarray:
-    "Softmax over the last axis, computed stably."
-    e = np.exp(x - x.max(-1, keepdims=True))
-    return e / e.sum(-1, keepdims=True)
+@patch
+def logits(self:CarClassifier, images:list, items:np.ndarray|None=None, workers:int=1) -> np.ndarray:
+    "The network's logits, a row per image: `(n, classes)`, or `(n, 2, classes)` with `tta` (the image, then mirrored)."
+    items = self.item_arrays(list(images)) if items is None else items
+    x = self.inputs(items, workers)
+    if not self.tta: return self.forward(x).astype(np.float32)
+    z = self.forward(np.concatenate([x, x[..., ::-1]])).astype(np.float32)  # one batch of both (new, contiguous)
+    return np.stack([z[:len(items)], z[len(items):]], 1)
 
 @patch
 def probabilities(self:CarClassifier, images:list, items:np.ndarray|None=None, workers:int=1) -> np.ndarray:
-    "Class probabilities, a row per image (or per item of `items`, when already read), columns in `cfg.classes` order."
-    items = self.item_arrays(list(images)) if items is None else items
-    x = self.inputs(items, workers)
-    if self.tta: x = np.concatenate([x, x[..., ::-1]])  # each image, then each mirrored (a new, contiguous array)
-    p = softmax(self.forward(x).astype(np.float32))
-    return (p[:len(items)] + p[len(items):]) / 2 if self.tta else p
+    "Calibrated class probabilities, a row per image (or item of `items`): softmax of logits / `cfg.temperature`."
+    return served_probabilities(self.logits(images, items, workers), self.cfg.temperature).astype(np.float32)
 
 # %% ../nbs/03_inference.ipynb #c029
 @patch
@@ -380,11 +381,12 @@ def _answer(self:CarClassifier, probs:np.ndarray, k:int, sighting:Sighting|None=
     top = np.argsort(-probs)[:k]
     guesses = [CarGuess(self.cfg.classes[i], **parse_car_name(self.cfg.classes[i]), probability=float(probs[i]))
                for i in top]
-    by_make = np.bincount(self._make_of, probs, len(self.makes))
+    by_make = np.bincount(self.make_index, probs, len(self.makes))
     kw = dict(threshold=self.threshold, make=self.makes[int(by_make.argmax())], make_probability=float(by_make.max()),
               make_threshold=self.cfg.make_threshold)
     if sighting is None: return CarPrediction(guesses, is_known=guesses[0].probability >= self.threshold, **kw)
-    car = min(1., sighting.car_probability + sighting.van_probability * float(probs[self._vans].sum()))
+    car = min(1., sighting.car_probability + sighting.van_probability * float(probs[self._vans].sum())
+              + sighting.vehicle_probability * float(probs.max()))  # other vehicles: as sure as the car model is
     is_car = car >= self.finder.cfg.car_threshold
     return CarPrediction(guesses, is_known=is_car and guesses[0].probability >= self.threshold, is_car=is_car,
                          car_probability=car, box=tuple(round(v * scale) for v in sighting.box) if is_car else None,

@@ -16,13 +16,15 @@ from fastprogress.fastprogress import progress_bar
 from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
 from fastai.callback.core import Callback
 
-from .core import parse_car_name
+from .calibrate import expected_calibration_error, plot_reliability
+from .core import makes_of, parse_car_name
 from .inference import open_image
 
 # %% auto #0
 __all__ = ['predict_probs', 'make_of', 'topk_accuracy', 'car_metrics', 'per_class_report', 'evaluate', 'most_confused',
            'plot_most_confused', 'plot_confusion', 'plot_confusion_by_make', 'plot_confusion_top', 'plot_per_class_f1',
-           'plot_top_losses', 'grad_cam', 'plot_grad_cam', 'grad_cam_figure', 'write_report']
+           'plot_top_losses', 'accuracy_by_make', 'plot_accuracy_by_make', 'grad_cam', 'plot_grad_cam',
+           'grad_cam_figure', 'write_report']
 
 # %% ../nbs/02_interpret.ipynb #c006
 class _MirrorBatches(Callback):
@@ -42,7 +44,8 @@ def predict_probs(model, fnames:list, tta:bool=False, bs:int=32) -> np.ndarray:
 # %% ../nbs/02_interpret.ipynb #c008
 def make_of(classes:list) -> np.ndarray:
     "The make of each class name."
-    return np.array([parse_car_name(c)['make'] for c in classes])
+    makes, index = makes_of(classes)
+    return np.array(makes)[index]
 
 def topk_accuracy(probs:np.ndarray, targets:np.ndarray, k:int=5) -> float:
     "Share of rows whose target is among the `k` highest probabilities."
@@ -51,14 +54,15 @@ def topk_accuracy(probs:np.ndarray, targets:np.ndarray, k:int=5) -> float:
 
 # %% ../nbs/02_interpret.ipynb #c009
 def car_metrics(probs:np.ndarray, targets:np.ndarray, classes:list) -> dict:
-    "Top-1, top-5, make accuracy and macro precision, recall and F1 of `probs` against `targets`."
+    "Top-1, top-5, make accuracy, macro precision, recall and F1, and calibration error of `probs` against `targets`."
     preds, makes = probs.argmax(1), make_of(classes)
     labels = np.arange(len(classes))
     p, r, f, _ = precision_recall_fscore_support(targets, preds, labels=labels[np.isin(labels, targets)],
                                                  average='macro', zero_division=0)
     return dict(top1=float((preds == targets).mean()), top5=topk_accuracy(probs, targets, 5),
                 make_accuracy=float((makes[preds] == makes[targets]).mean()),
-                macro_precision=float(p), macro_recall=float(r), macro_f1=float(f), n_images=int(len(targets)))
+                macro_precision=float(p), macro_recall=float(r), macro_f1=float(f),
+                ece=expected_calibration_error(probs, targets), n_images=int(len(targets)))
 
 # %% ../nbs/02_interpret.ipynb #c012
 def per_class_report(probs:np.ndarray, targets:np.ndarray, classes:list) -> pd.DataFrame:
@@ -157,6 +161,26 @@ def plot_top_losses(probs, targets, classes, fnames:list, n:int=9, save=None):
                      f"{probs[i, targets[i]]:.2f}", fontsize=8)
     return _done(fig, save)
 
+# %% ../nbs/02_interpret.ipynb #c024n
+def accuracy_by_make(probs:np.ndarray, targets:np.ndarray, classes:list) -> pd.DataFrame:
+    "Per make of the photos: photos, top-1 accuracy and make accuracy, worst top-1 first."
+    makes, preds = make_of(classes), probs.argmax(1)
+    df = pd.DataFrame(dict(make=makes[targets], right=preds == targets, make_right=makes[preds] == makes[targets]))
+    out = df.groupby('make').agg(photos=('right', 'size'), top1=('right', 'mean'), make_accuracy=('make_right', 'mean'))
+    return out.sort_values(['top1', 'photos']).reset_index()
+
+def plot_accuracy_by_make(probs, targets, classes, save=None):
+    "Horizontal bars of each make's top-1 and make accuracy, worst first."
+    acc = accuracy_by_make(probs, targets, classes)
+    fig, ax = plt.subplots(figsize=(8, 0.22 * len(acc) + 1))
+    y = np.arange(len(acc))[::-1]
+    ax.barh(y, acc.make_accuracy, color='tab:orange', label='make right')
+    ax.barh(y, acc.top1, color='tab:blue', label='make, model and year right')
+    ax.set_yticks(y, [f"{m} ({n})" for m, n in zip(acc.make, acc.photos)], fontsize=7)
+    ax.set(xlim=(0, 1), xlabel='share of the make\'s test photos', title='accuracy by make (photos)')
+    ax.legend(loc='lower right', fontsize=8)
+    return _done(fig, save)
+
 # %% ../nbs/02_interpret.ipynb #c027
 def grad_cam(net:torch.nn.Sequential, x:torch.Tensor, class_idx:int|None=None) -> tuple[np.ndarray, int]:
     "Heatmap in [0, 1] at the input's size for `class_idx` (default: predicted) of one prepared image `x` (1xCxHxW)."
@@ -201,6 +225,7 @@ def write_report(res:dict, out:str|Path, n_confused:int=15) -> Path:
                        ('confusion_by_make', lambda s: plot_confusion_by_make(p, t, c, save=s)),
                        ('confusion_top', lambda s: plot_confusion_top(p, t, c, n=n_confused, save=s)),
                        ('per_class_f1', lambda s: plot_per_class_f1(res['report'], save=s)),
-                       ('top_losses', lambda s: plot_top_losses(p, t, c, res['fnames'], save=s))):
+                       ('top_losses', lambda s: plot_top_losses(p, t, c, res['fnames'], save=s)),
+                       ('reliability', lambda s: plot_reliability({'as served': p}, t, save=s))):
         plt.close(plot(out/f'{name}.png'))
     return out

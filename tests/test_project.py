@@ -14,6 +14,7 @@ def test_readme_in_step_with_index():
              if not c.startswith('#| hide')]  # hidden cells (set-up, checks) stay out of the README
     for cell in _cells(nb, 'markdown')[1:] + shown:
         for para in cell.split('\n\n'):
+            para = para.replace('](images/', '](nbs/images/')  # as tools/readme.py writes pictures' paths
             assert para.strip() in readme, f"README.md is out of step with nbs/index.ipynb; missing:\n{para}"
 
 def test_nbdev3_config():
@@ -41,6 +42,14 @@ def test_every_notebook_shows_its_results():
     shown = {'01_learner': 'image/png', '03_inference': 'image/png', '04_app': 'image/jpeg', '05_cli': 'usage: car-classifier'}
     for name, kind in shown.items():  # lr_find and training plots, a Grad-CAM, the page's screenshot, --help
         assert any(_shows(o, kind) for o in _outputs(ROOT/f'nbs/{name}.ipynb')), f"{name}.ipynb shows no {kind}"
+
+def _pictures(nb): return sum(any(k.startswith('image/') for k in o.get('data', {})) for o in _outputs(nb))
+
+def test_notebooks_show_their_pictures():
+    "The pages a newcomer opens first keep their pictures: the tutorial's real run, the finder's boxes, the demo page."
+    least = {'tutorials/stanford_cars': 8, '00b_finder': 1, '04_app': 1, '00c_calibrate': 1, '02_interpret': 1}
+    found = {name: _pictures(ROOT/f'nbs/{name}.ipynb') for name in least}
+    assert all(found[n] >= k for n, k in least.items()), found
 
 def test_code_lines_fit_120_characters():
     "Code cells keep to 120 characters a line (the module docstrings nbdev writes from the notebooks' descriptions aside)."

@@ -67,7 +67,8 @@ def merge(a:onnx.ModelProto, b:onnx.ModelProto) -> onnx.ModelProto:
     onnx.checker.check_model(m)
     return m
 
-TUNED = {'input_size', 'unknown_threshold', 'int8'}  # chosen after training, for each network; again for the pair
+TUNED = {'input_size', 'unknown_threshold', 'make_threshold', 'temperature', 'calibration',
+         'int8'}  # chosen after training (by tune), for each network; again for the pair
 KEPT = ('config.json', 'model.safetensors', 'history.csv', 'training.png')  # the first run's, for PyTorch and Grad-CAM
 
 def model_folder(a:Path, b:Path, out:Path) -> Path:
