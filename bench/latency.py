@@ -1,6 +1,7 @@
 """Latency of one prediction at a time on the CPU: fastai's `learn.predict` against the bare forward passes and `CarClassifier.predict`.
 
 usage: python bench/latency.py [--rounds 30] [--threads 2] [--arch resnet34] [--size 224] [--image FILE.jpg] [--served-only]
+                              [--baseline MODEL_DIR [--baseline-finder FINDER_DIR]]
 
 All paths use the same network (ResNet34 by default, 196 classes; random weights, since latency does not depend on their values).
 The input is one 640x480 JPEG (a drawn car unless --image is given). Methods are timed in interleaved rounds (each round calls every
@@ -69,7 +70,8 @@ def cold_start(model_dir:Path, image:Path, threads:int, runs:int=3) -> float:
         times.append(time.perf_counter() - t)
     return float(np.median(times))
 
-def served_paths(rounds:int, threads:int, image:str|None=None) -> dict:
+def served_paths(rounds:int, threads:int, image:str|None=None, baseline:str|None=None,
+                 baseline_finder:str|None=None) -> dict:
     "p50/p95 of the served paths of the shipped model, for a 640x480 and a 4000x3000 JPEG, interleaved."
     from PIL import Image
     from importlib.resources import files
@@ -79,6 +81,9 @@ def served_paths(rounds:int, threads:int, image:str|None=None) -> dict:
             'one pass, fast': (CarClassifier.from_pretrained(threads=threads, finder=False, fast=True), False),
             'finder, fast': (CarClassifier.from_pretrained(threads=threads, fast=True), True),
             'finder, exact': (CarClassifier.from_pretrained(threads=threads), True)}
+    if baseline:  # another model folder (and finder), e.g. a copy of the model shipped before: the same path, timed alike
+        clfs['baseline, fast'] = (CarClassifier.from_pretrained(baseline, threads=threads, fast=True,
+                                                                finder=baseline_finder or True), True)
     out = {}
     for w, h in ((640, 480), (4000, 3000)):
         photo = tmp/f'car_{w}x{h}.jpg'; src.resize((w, h), Image.BICUBIC).save(photo, quality=90)
@@ -97,6 +102,10 @@ def served_paths(rounds:int, threads:int, image:str|None=None) -> dict:
           f"the one-pass exact path (goal <= 2.0x)")
     print(f"served path (finder, fast) at 4000x3000: {big['finder, fast']['p50']:.1f} ms p50 (goal <= 80 ms), against "
           f"{big['one pass, exact']['p50']:.1f} ms one pass exact")
+    if baseline:
+        for size, r in out.items():
+            print(f"served path at {size}: {r['finder, fast']['p50'] / r['baseline, fast']['p50']:.2f}x the baseline's "
+                  f"({r['finder, fast']['p50']:.1f} ms against {r['baseline, fast']['p50']:.1f} ms p50)")
     return out
 
 def main():
@@ -104,9 +113,13 @@ def main():
     p.add_argument('--rounds', type=int, default=30); p.add_argument('--threads', type=int, default=2)
     p.add_argument('--arch', default='resnet34'); p.add_argument('--size', type=int, default=224)
     p.add_argument('--image'); p.add_argument('--served-only', action='store_true')
+    p.add_argument('--baseline', help='served paths: also time this model folder (e.g. the model shipped before)')
+    p.add_argument('--baseline-finder', help='with --baseline: its finder folder (default: its own, else shipped)')
     a = p.parse_args()
     torch.set_num_threads(a.threads)
-    if a.served_only: print(json.dumps(dict(served=served_paths(a.rounds, a.threads, a.image)))); return
+    if a.served_only:
+        print(json.dumps(dict(served=served_paths(a.rounds, a.threads, a.image, a.baseline, a.baseline_finder))))
+        return
     tmp = Path(tempfile.mkdtemp())
     learn, model_dir = make_model(tmp, a.arch, a.size)
     image = make_image(tmp, a.image)
