@@ -17,14 +17,7 @@ import numpy as np, pandas as pd
 from car_classifier.core import official_name
 from car_classifier.finder import crop_box
 from car_classifier.inference import CarClassifier, check_content, open_image, resize_item
-from car_classifier.data import cars_dataframe, drop_files, training_split
-
-def validation_photos(data:str, model_dir:Path) -> list:
-    "(path, class) of the model's validation split, as its record.json says."
-    rec = json.loads((model_dir/'record.json').read_text()) if (model_dir/'record.json').exists() else {}
-    df = drop_files(cars_dataframe(data), data, rec.get('held_out', []))  # the photos train left out, left out again
-    tr = training_split(df, rec.get('valid_pct', 0.2), rec.get('split_seed', rec.get('seed', 42)))
-    return list(zip(tr[tr.is_valid].fname, tr[tr.is_valid].label))
+from unknown import validation_cars  # bench/unknown.py: the model's own validation split, as its record.json says
 
 def whole_photos(folder:str) -> list:
     boxes = pd.read_csv(Path(folder)/'boxes.csv')
@@ -63,7 +56,7 @@ def main():
     p.add_argument('--out', help='CSV file for the table')
     a = p.parse_args()
     clf = CarClassifier.from_pretrained(a.model)
-    sets = dict(validation=validation_photos(a.data, Path(a.model)), whole=whole_photos(a.whole))
+    sets = dict(validation=validation_cars(a.data, Path(a.model)), whole=whole_photos(a.whole))
     sizes, rows = a.sizes or [clf.cfg.input_size], []
     for decoding in a.decodings:
         draft = max(2 * min(clf.cfg.input_size, clf.cfg.item_size), 512) if decoding == 'reduced' else None  # as served

@@ -17,7 +17,7 @@ __all__ = ['served_probabilities', 'negative_log_likelihood', 'fit_temperature',
 
 # %% ../nbs/00c_calibrate.ipynb #k006
 def served_probabilities(logits:np.ndarray, temperature:float=1.) -> np.ndarray:
-    "Probabilities of logits `(n, classes)` or `(n, views, classes)`: softmax of logits / `temperature`, views meaned."
+    "Probabilities of logits `(n, classes)` or `(n, views, classes)`: softmax of logits / `temperature`, mean of views."
     p = softmax(np.asarray(logits, np.float64), temperature)
     return p.mean(1) if p.ndim == 3 else p
 

@@ -22,9 +22,9 @@ from .inference import MIN_SIDE, CarClassifier, check_content, open_image
 
 # %% auto #0
 __all__ = ['unknown_threshold', 'learner_config', 'WithFeatures', 'export_onnx', 'quantize_static_onnx', 'quantize_onnx',
-           'save_classifier', 'free_input_size', 'sharpened', 'tune_input_size', 'served_logits', 'calibrate_served',
-           'FinderNetwork', 'imagenet_labels', 'finder_batches', 'imagenet_model', 'export_finder', 'shift_boxes',
-           'fit_finder_boxes', 'car_evidence', 'tune_finder']
+           'save_classifier', 'free_input_size', 'sharpened', 'tune_input_size', 'half_weights', 'served_logits',
+           'calibrate_served', 'FinderNetwork', 'imagenet_labels', 'finder_batches', 'imagenet_model', 'export_finder',
+           'shift_boxes', 'fit_finder_boxes', 'car_evidence', 'tune_finder']
 
 # %% ../nbs/03b_export.ipynb #c031
 def unknown_threshold(probs:np.ndarray, targets:np.ndarray, keep:float=0.95) -> float:
@@ -168,6 +168,24 @@ def tune_input_size(model_dir:str|Path, images:list, targets:list, sizes:list|No
     threshold = unknown_threshold(probs[best], y, keep)  # the probabilities change with the size: so does it
     replace(cfg, input_size=best, train_size=base, unknown_threshold=threshold).to_json(d/'config.json')
     return acc
+
+# %% ../nbs/03b_export.ipynb #c040i
+def half_weights(onnx_path:str|Path, min_size:int=16) -> Path:
+    "Store float32 weights of more than `min_size` values in float16, each behind a Cast to float32 (folded at load)."
+    import onnx
+    from onnx import helper, numpy_helper
+    m = onnx.load(str(onnx_path))
+    kept, casts = [], []
+    for t in m.graph.initializer:
+        a = numpy_helper.to_array(t)
+        if a.dtype != np.float32 or a.size <= min_size: kept.append(t); continue
+        kept.append(numpy_helper.from_array(a.astype(np.float16), t.name + '_fp16'))
+        casts.append(helper.make_node('Cast', [t.name + '_fp16'], [t.name], to=onnx.TensorProto.FLOAT))
+    del m.graph.initializer[:]; m.graph.initializer.extend(kept)
+    nodes = casts + list(m.graph.node); del m.graph.node[:]; m.graph.node.extend(nodes)
+    onnx.checker.check_model(m)
+    onnx.save(m, str(onnx_path))
+    return Path(onnx_path)
 
 # %% ../nbs/03b_export.ipynb #c040w
 def served_logits(clf:CarClassifier, images:list, locate:bool=True) -> np.ndarray:

@@ -562,6 +562,9 @@ def plot_training(record:dict, figsize=(12, 3.5)):
             ax.plot(p['lr_find']['lrs'], p['lr_find']['losses'])
             ax.axvline(p['lr'], color='C1', ls='--', label=f"{p['lr_find']['suggest']}: {p['lr']:.1e}")
             ax.set(xscale='log', xlabel='learning rate', ylabel='loss', title=f"lr_find, {p['phase']}"); ax.legend()
+        else:  # the rate was given (`lr`): nothing was searched
+            ax.axis('off'); ax.text(0.5, 0.5, f"{p['phase']}: learning rate\n{p['lr']:.1e}, given (no lr_find)",
+                                    ha='center', va='center', transform=ax.transAxes)
     ax, start = axs[-1], 0
     for p in phases:
         ax.plot(np.arange(start, start + len(p['losses'])), p['losses'], color='C0', alpha=0.6,
