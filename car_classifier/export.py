@@ -201,15 +201,15 @@ def calibrate_served(model_dir:str|Path, images:list, targets:list, precision:fl
     t = fit_temperature(z, y)
     before, p = served_probabilities(z), served_probabilities(z, t)
     named = p.max(1) >= (threshold := precision_threshold(p.max(1), p.argmax(1) == y, precision))
-    by_make = np.stack([np.bincount(clf.make_index, row, len(clf.makes)) for row in p[~named]])
+    by_make = p[~named] @ np.eye(len(clf.makes))[clf.make_index]  # each unsure photo's probability of each make
     make_right = by_make.argmax(1) == clf.make_index[y[~named]]
-    make_threshold = precision_threshold(by_make.max(1), make_right, make_precision) if len(by_make) else 1.
+    make_threshold = precision_threshold(by_make.max(1), make_right, make_precision)  # 1 when none is unsure
     report = dict(photos=len(y), temperature=t, ece_before=expected_calibration_error(before, y),
                   ece=expected_calibration_error(p, y), nll_before=negative_log_likelihood(z, y),
                   nll=negative_log_likelihood(z, y, t), threshold=threshold, named=float(named.mean()),
                   named_right=float((p.argmax(1) == y)[named].mean()) if named.any() else None,
                   make_threshold=make_threshold, unsure=int((~named).sum()))
-    makes_named = by_make.max(1) >= make_threshold if len(by_make) else np.zeros(0, bool)
+    makes_named = by_make.max(1) >= make_threshold
     report.update(makes_named=int(makes_named.sum()), makes_named_right=int(make_right[makes_named].sum()))
     replace(clf.cfg, temperature=t, unknown_threshold=threshold, make_threshold=make_threshold,
             calibration=report).to_json(d/'config.json')
