@@ -79,7 +79,8 @@ def main():
     p.add_argument('--concurrency', type=int, help="the server's concurrency limit (default: SERVING's)")
     p.add_argument('--arch', default='resnet34'); p.add_argument('--image')
     a = p.parse_args()
-    from car_classifier.app import write_space, SERVING
+    from car_classifier.app import SERVING
+    from car_classifier.hub import write_space
     from car_classifier.inference import CarClassifier
     tmp = Path(tempfile.mkdtemp())
     _, model = make_model(tmp, a.arch, 224)

@@ -12,7 +12,7 @@ usage: python bench/real_sample.py DATA WEIGHTS [--epochs 4] [--freeze-epochs 1]
 
 Both models start from the same weights and the same train/validation split, train for freeze_epochs + epochs epochs on the CPU,
 and are scored once on the dataset's test split. The project's side is exactly what `car-classifier train --recipe cpu` runs
-(`learner.fit_recipe`): the head first fitted on cached features of the un-augmented images (`probe` passes: linear probing,
+(`train.fit_recipe`): the head first fitted on cached features of the un-augmented images (`probe` passes: linear probing,
 then fine-tuning), the body's BatchNorm statistics kept as pretrained, channels-last batches, batch augmentation with random
 crops and zoom-out, progressive resizing from the recipe's `min_size` to `--size`, label smoothing, and learning rates from
 lr_find (valley; the unfrozen phase at slice(lr/div, lr)).
@@ -23,7 +23,7 @@ warnings.filterwarnings('ignore')
 from fastai.vision.all import DataBlock, ImageBlock, CategoryBlock, ColReader, ColSplitter, Resize, accuracy, vision_learner, set_seed
 from car_classifier.data import cars_dataframe, stratified_valid
 from car_classifier.core import recipe
-from car_classifier.learner import fit_recipe
+from car_classifier.train import fit_recipe
 
 def test_accuracy(learn, test_df) -> float:
     "Top-1 accuracy of `learn` on the labelled rows of `test_df`, with the validation transforms."

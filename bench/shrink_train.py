@@ -8,7 +8,7 @@ usage: python bench/shrink_train.py NATIVES TEST WEIGHTS [--seeds 42 1] [--epoch
 Each arm shrinks every native crop to 224 x 224 (JPEG quality 80, as the shared copy is stored): `antialiased` with Pillow's
 bicubic (how the shared copy's train crops were made), `bilinear` and `bicubic` with torch's `interpolate(antialias=False)`
 (a common resizer's default, and about the fine detail of the shared copy's test crops). Each then trains exactly what
-`car-classifier train --recipe cpu` runs (`learner.fit_recipe`, 20% of the crops held out for validation), for
+`car-classifier train --recipe cpu` runs (`train.fit_recipe`, 20% of the crops held out for validation), for
 1 + `--epochs` epochs, per seed, and is scored once on TEST. The validation figure of each arm is on crops shrunk its own way."""
 import argparse, json, sys, tempfile, time, warnings
 from pathlib import Path

@@ -6,7 +6,7 @@ Docs: https://car-classifier.github.io/car_classifier/app.html.md"""
 
 # %% ../nbs/04_app.ipynb #c003
 from __future__ import annotations
-import base64, importlib.metadata, os, shutil, sys, tempfile, threading, time, uuid
+import base64, os, tempfile, threading, time, uuid
 from pathlib import Path
 
 import anyio
@@ -15,13 +15,13 @@ from PIL import Image, ImageDraw
 import gradio as gr
 
 import car_classifier
-from .finder import FINDER_FILES, packaged_finder_dir
-from .inference import MODEL_FILES, CarClassifier, CarPrediction, ClassifierConfig, article, open_image
+from .core import moved_names
+from .images import open_image
+from .inference import CarClassifier, CarPrediction, ClassifierConfig, article
 
 # %% auto #0
-__all__ = ['SERVING', 'API_NAME', 'BOX_COLOUR', 'SPACE_REQUIREMENTS', 'SPACE_MODULES', 'SPACE_APP', 'guess_name', 'verdict',
-           'promise', 'jet', 'overlay_cam', 'found_image', 'shown_file', 'recognise', 'forget_finished', 'build_demo',
-           'delete_old_files', 'sweep_files', 'launch_demo', 'space_requirements', 'space_readme', 'write_space']
+__all__ = ['SERVING', 'API_NAME', 'BOX_COLOUR', 'guess_name', 'verdict', 'promise', 'jet', 'overlay_cam', 'found_image',
+           'shown_file', 'recognise', 'forget_finished', 'build_demo', 'delete_old_files', 'sweep_files', 'launch_demo']
 
 # %% ../nbs/04_app.ipynb #c006
 SERVING = dict(concurrency_limit=2, max_queue=256, max_file_size='20mb', top_k=5,
@@ -239,81 +239,5 @@ def launch_demo(demo:gr.Blocks, port:int|None=None, host:str|None=None, **kwargs
                        ssr_mode=False, state_session_capacity=SERVING['sessions'], **kwargs)
 
 # %% ../nbs/04_app.ipynb #c030
-SPACE_REQUIREMENTS = ('gradio', 'anyio', 'onnxruntime', 'numpy', 'pillow', 'safetensors', 'huggingface_hub', 'fastcore')
-SPACE_MODULES = ('__init__.py', 'core.py', 'calibrate.py', 'finder.py', 'inference.py', 'app.py',
-                 'stanford_cars_classes.txt')
-
-def space_requirements() -> str:
-    "requirements.txt for a CPU Space: the serving dependencies, pinned to the versions installed here."
-    return ''.join(f"{p}=={importlib.metadata.version(p)}\n" for p in SPACE_REQUIREMENTS)
-
-def space_readme(title:str, model:str, n_classes:int=196, hub_model:str|None=None) -> str:
-    "The Space's README.md, a card whose metadata Hugging Face reads (written by `SpaceCard`), for `model`."
-    from huggingface_hub import SpaceCard, SpaceCardData
-    data = SpaceCardData(title=title, emoji='🚗', colorFrom='blue', colorTo='gray', sdk='gradio',
-                         sdk_version=gr.__version__, app_file='app.py',
-                         python_version=f"{sys.version_info.major}.{sys.version_info.minor}", license='apache-2.0',
-                         pinned=False,
-                         short_description=f"Make, model and year of a car in a photo ({n_classes} classes)"[:60],
-                         models=[hub_model] if hub_model else None,
-                         tags=['image-classification', 'stanford-cars', 'car_classifier'])
-    body = f"""
-# {title}
-
-Recognises the make, model and year of a car in a photo ({n_classes} Stanford Cars classes).
-Model: `{model}`, served by ONNX Runtime; made with [car_classifier](https://github.com/car-classifier/car_classifier)
-{car_classifier.__version__}. API: `/predict`
-(`gradio_client.Client(URL).predict(handle_file('car.jpg'), False, api_name='/predict')`).
-
-Each photo is answered and then deleted from the server within a minute (every 10 seconds, the app deletes the
-uploads over 30 seconds old); none is kept or logged.
-Run it locally: `pip install -r requirements.txt && python app.py`.
-"""
-    return str(SpaceCard.from_template(data, template_str='---\n{{ card_data }}\n---\n' + body))
-
-# %% ../nbs/04_app.ipynb #c031
-SPACE_APP = '''"""Hugging Face Space: which car is this? Built by car_classifier's `write_space`."""
-from pathlib import Path
-from car_classifier.app import build_demo, launch_demo
-from car_classifier.inference import CarClassifier
-
-HERE = Path(__file__).parent
-classifier = CarClassifier.from_pretrained({model}, backend='onnx', int8={int8}, fast={fast})
-demo = build_demo(classifier, examples=sorted((HERE/'examples').glob('*')), title={title!r}, locate={locate})
-
-if __name__ == '__main__':
-    launch_demo(demo)
-'''
-
-def write_space(model:str|Path, dest:str|Path, examples:list=(), title:str="Which car is this?",
-                int8:bool|None=None, locate:bool=True, fast:bool=True) -> Path:
-    "Write a Hugging Face Space into `dest` for the model folder (or Hub id) `model`; `int8`: serve its 8-bit network."
-    dest, src = Path(dest), Path(model)
-    if dest.exists() and any(dest.iterdir()):
-        raise FileExistsError(f"{dest} is not empty: choose a new folder for the Space")
-    local = src.is_dir()
-    configured = local and int8 is None and (src/'config.json').exists()
-    use_int8 = ClassifierConfig.from_json(src/'config.json').int8 if configured else bool(int8)
-    onnx = 'model.int8.onnx' if use_int8 else 'model.onnx'
-    if local and not (src/onnx).exists():
-        raise FileNotFoundError(f"{src/onnx} not found: the Space serves through ONNX Runtime; run `car-classifier "
-                                f"export --model {src}{' --int8 DATA' if use_int8 else ''}` first")
-    (dest/'car_classifier').mkdir(parents=True); (dest/'examples').mkdir()
-    pkg = Path(car_classifier.__file__).parent
-    for f in SPACE_MODULES: shutil.copy(pkg/f, dest/'car_classifier'/f)
-    (dest/'car_classifier'/'finder').mkdir()  # the finder ships inside the package, and so inside the Space
-    for f in FINDER_FILES:
-        if (packaged_finder_dir()/f).exists(): shutil.copy(packaged_finder_dir()/f, dest/'car_classifier'/'finder'/f)
-    if local:
-        (dest/'model').mkdir()
-        for f in MODEL_FILES:
-            if (src/f).exists(): shutil.copy(src/f, dest/'model'/f)
-    for i, e in enumerate(examples): shutil.copy(e, dest/'examples'/f"{i:02d}{Path(e).suffix.lower()}")
-    # int8=None lets the Space's from_pretrained read config.json, as use_int8 did here
-    (dest/'app.py').write_text(SPACE_APP.format(model="HERE/'model'" if local else repr(str(model)), title=title,
-                                                int8=int8, fast=fast, locate=locate))
-    (dest/'requirements.txt').write_text(space_requirements())
-    cfg = ClassifierConfig.from_json(src/'config.json') if local else None
-    (dest/'README.md').write_text(space_readme(title, cfg.arch, len(cfg.classes)) if cfg
-                                  else space_readme(title, str(model), hub_model=str(model)))
-    return dest
+__getattr__ = moved_names(__name__, {n: 'hub' for n in ('SPACE_REQUIREMENTS', 'SPACE_MODULES', 'space_requirements',
+                                                        'space_readme', 'SPACE_APP', 'write_space')})

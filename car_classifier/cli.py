@@ -6,31 +6,25 @@ Docs: https://car-classifier.github.io/car_classifier/cli.html.md"""
 
 # %% ../nbs/05_cli.ipynb #c003
 from __future__ import annotations
-import argparse, csv, glob, json, os, shutil, sys, tempfile, time, warnings
-from concurrent.futures import ThreadPoolExecutor
+import argparse, csv, json, sys, warnings
 from dataclasses import fields, replace
 from pathlib import Path
 
-import numpy as np
 from fastcore.basics import ifnone
-from typing import TYPE_CHECKING
-if TYPE_CHECKING: from huggingface_hub import ModelCard
+from fastcore.docments import docments
 
-from .core import COMPARISONS, IMAGE_SUFFIXES, RECIPES, Recipe, recipe
-from .inference import BACKENDS, MODEL_FILES, ClassifierConfig, CarClassifier
-from .inference import open_image, packaged_model_dir
+from .core import COMPARISONS, LR_SUGGESTIONS, RECIPES, Recipe, recipe
+from .hub import example_images, package_model, push_folder, shipped_summary, write_space
+from .inference import BACKENDS, CarClassifier, image_files, packaged_model_dir, prediction_row
 
 # %% auto #0
-__all__ = ['TRAIN_PACKAGES', 'SUBCOMMANDS', 'ANSWER_WORDS', 'METRIC_NAMES', 'SHIPPED_FILES', 'HUB_FILES', 'SPACE_NEEDS',
-           'missing_extra', 'subcommand', 'cli_parser', 'main', 'sample_path', 'data_command', 'add_data_parser',
-           'held_out_files', 'valid_images', 'calibration_line', 'served_size_line', 'machine_record', 'save_examples',
-           'train_recipe', 'split_seed', 'chosen_recipe', 'train_command', 'add_train_parser', 'image_files',
-           'predict_rows', 'prediction_record', 'table_line', 'predict_command', 'add_serving_options',
-           'add_predict_parser', 'export_command', 'tune_command', 'add_tune_parser', 'annotated_boxes',
-           'finder_command', 'add_finder_parser', 'evaluate_command', 'compare_command', 'add_evaluate_parsers',
-           'example_images', 'demo_command', 'space_command', 'add_demo_parsers', 'model_card', 'write_head',
-           'package_model', 'shipped_summary', 'package_command', 'add_package_parser', 'hub_token',
-           'model_repo_folder', 'push_command', 'add_push_parser']
+__all__ = ['TRAIN_PACKAGES', 'SUBCOMMANDS', 'ANSWER_WORDS', 'SERVING_FLAGS', 'missing_extra', 'subcommand', 'cli_parser', 'main',
+           'read_data', 'data_command', 'add_data_parser', 'recipe_options', 'train_recipe', 'split_seed',
+           'train_command', 'add_recipe_options', 'add_data_options', 'add_train_parser', 'table_line',
+           'predict_command', 'add_serving_options', 'serving', 'add_predict_parser', 'export_command', 'tune_command',
+           'model_and_data_parser', 'add_tune_parser', 'finder_command', 'add_finder_parser', 'evaluate_command',
+           'compare_command', 'add_evaluate_parsers', 'demo_command', 'space_command', 'add_demo_parsers',
+           'package_command', 'add_package_parser', 'push_command', 'add_push_parser']
 
 # %% ../nbs/05_cli.ipynb #c004a
 TRAIN_PACKAGES = ('torch', 'torchvision', 'fastai', 'fastprogress', 'timm', 'accelerate', 'onnx', 'scipy', 'matplotlib',
@@ -80,26 +74,22 @@ def main(argv:list[str]|None=None) -> int:
         print(f"error: {advice}", file=sys.stderr)
         return 2
 
-# %% ../nbs/05_cli.ipynb #c006
-def sample_path() -> Path:
-    "A tiny synthetic Stanford Cars (official layout), written once to the temporary folder."
-    from car_classifier.data import make_tiny_cars
-    dest = Path(tempfile.gettempdir())/'car_classifier_sample'
-    if not (dest/'devkit/cars_meta.mat').exists():
-        make_tiny_cars(dest, 'official', n_classes=5, n_per_class=8, n_test_per_class=4, size=(160, 120))
-    return dest
-
 # %% ../nbs/05_cli.ipynb #c007
+def read_data(path, sample:bool=False, fallback:bool=False) -> tuple:
+    "(path, DataFrame, is it the tiny sample): `path`; the tiny sample when asked, or when `path` fails and `fallback`."
+    from car_classifier.data import cars_dataframe, sample_path
+    if not sample:
+        try: return path, cars_dataframe(path), False
+        except (ConnectionError, FileNotFoundError) as e:
+            if not fallback: raise
+            print(f"{e}\n\nUsing a tiny synthetic sample instead (pass a path to use your copy of Stanford Cars).",
+                  file=sys.stderr)
+    return sample_path(), cars_dataframe(sample_path()), True
+
 def data_command(args) -> int:
     "Read the dataset at `args.path` (a sample with `--sample`), print its summary as text or JSON."
-    from car_classifier.data import cars_dataframe, cars_summary
-    path = sample_path() if args.sample else args.path
-    try: df = cars_dataframe(path)
-    except (ConnectionError, FileNotFoundError) as e:
-        if not args.fallback_sample: raise
-        print(f"{e}\n\nUsing a tiny synthetic sample instead (pass a path to use your copy of Stanford Cars).",
-              file=sys.stderr)
-        path, df = sample_path(), cars_dataframe(sample_path())
+    from car_classifier.data import cars_summary
+    path, df, _ = read_data(args.path, args.sample, args.fallback_sample)
     summary = dict(path=str(path), **cars_summary(df))
     print(json.dumps(summary, indent=2) if args.json else '\n'.join(f"{k:>16}: {v}" for k, v in summary.items()))
     return 0
@@ -116,178 +106,86 @@ def add_data_parser(sub):
     data.add_argument('--json', action='store_true', help='print the summary as JSON')
     data.set_defaults(run=data_command)
 
-# %% ../nbs/05_cli.ipynb #c009
-def held_out_files(csv_path:str|Path) -> list[str]:
-    "The files a CSV names to hold out of training: its `train_crop` column (as `whole-dev/boxes.csv`), else `file`."
-    with open(csv_path, newline='') as f: rows = list(csv.DictReader(f))
-    column = next((c for c in ('train_crop', 'file') if rows and c in rows[0]), None)
-    if column is None: raise ValueError(f"{csv_path} has no train_crop or file column naming the photos to hold out")
-    return sorted({r[column] for r in rows if r[column]})
-
-def _train_data(args):
-    "The DataFrame to train on and whether it is the tiny sample (whose recipe is `sample`)."
-    from car_classifier.data import cars_dataframe
-    if args.sample or args.data is None and args.fallback_sample:
-        try:
-            if not args.sample: return cars_dataframe(None), False
-        except (ConnectionError, FileNotFoundError) as e:
-            print(f"{e}\n\nTraining on a tiny synthetic sample instead (pass --data PATH to use your copy).",
-                  file=sys.stderr)
-        return cars_dataframe(sample_path()), True
-    return cars_dataframe(args.data), False
-
-def _report(record:dict, monitor:str='accuracy') -> dict:
-    "Metrics of the epoch whose weights are kept: the last phase's best `monitor`, which `training_cbs` loads back."
-    last = record['phases'][-1] if record['phases'] else {}
-    if not last.get('values'): return {}  # nothing was trained
-    names, rows = last['metric_names'], last['values']
-    return dict(zip(names, max(rows, key=lambda r: r[names.index(monitor)]) if monitor in names else rows[-1]))
-
-# %% ../nbs/05_cli.ipynb #c010t
-def valid_images(dls) -> tuple[list, list]:
-    "The validation images as validation shows them (padded, when the recipe pads) and their class names."
-    ds = dls.valid_ds
-    return [ds[i][0] for i in range(len(ds))], [dls.vocab[int(ds[i][1])] for i in range(len(ds))]
-
-def calibration_line(report:dict) -> str:
-    "One line: the temperature fitted, the calibration error before and after, and what the thresholds promise."
-    r = report
-    right = f"{r['named_right']:.1%} of them right" if r['named_right'] is not None else 'none'
-    return (f"Calibrated on {r['photos']} validation photos: temperature {r['temperature']:g} (ECE "
-            f"{r['ece_before']:.3f} -> {r['ece']:.3f}); names the car at {r['threshold']:.0%} or more "
-            f"({r['named']:.0%} of them, {right}), "
-            f"else the make at {r['make_threshold']:.0%} or more ({r['makes_named']} of {r['unsure']}, "
-            f"{r['makes_named_right']} right)")
-
-def served_size_line(acc:dict, model:str|Path) -> str:
-    "One line: the input size now served and the validation accuracy (clean / sharpened) at each size tried."
-    size = ClassifierConfig.from_json(Path(model)/'config.json').input_size
-    return (f"Served at {size} px, the best on the validation split, clean / sharpened (" +
-            ', '.join(f"{s} px {a['clean']:.1%} / {a['sharpened']:.1%}" for s, a in acc.items()) + ")")
-
-# %% ../nbs/05_cli.ipynb #c010m
-def machine_record() -> dict:
-    "The training machine: CPU model, cores, and the vector instructions that set its speed (AVX2, AVX-512, VNNI, AMX)."
-    import platform
-    info = Path('/proc/cpuinfo').read_text() if Path('/proc/cpuinfo').exists() else ''
-    field = lambda name: next((l.split(':', 1)[1].strip() for l in info.splitlines() if l.startswith(name)), '')
-    flags = field('flags').split()
-    return dict(cpu=field('model name') or platform.processor(), cores=os.cpu_count(), machine=platform.machine(),
-                flags=sorted(f for f in flags if f.startswith(('avx', 'amx', 'fma', 'sse4', 'f16c'))))
-
 # %% ../nbs/05_cli.ipynb #c011
-def save_examples(df, dest:Path, n:int=6) -> list:
-    "Copy up to `n` test images (of classes spread over the list; else training images) into `dest`, named by class."
-    rows = df[df.is_test & df.label.notna()] if (df.is_test & df.label.notna()).any() else df
-    per_class = rows.drop_duplicates('label').sort_values('label').reset_index(drop=True)
-    picked = per_class.iloc[np.unique(np.linspace(0, len(per_class) - 1, min(n, len(per_class))).round().astype(int))]
-    dest.mkdir(parents=True, exist_ok=True)
-    return [Path(shutil.copy(r.fname, dest/f"{i:02d}_{r.label.replace('/', '-')}{Path(r.fname).suffix.lower()}"))
-            for i, r in enumerate(picked.itertuples())]
+def recipe_options(args) -> dict:
+    "The `Recipe` fields given on the command line (`add_recipe_options`); None for those left out."
+    given = {f.name: getattr(args, f.name, None) for f in fields(Recipe) if f.name != 'name'}
+    if isinstance(s := given.get('suggest'), list): given['suggest'] = s[0] if len(s) == 1 else tuple(s)
+    return given
 
 def train_recipe(args, is_sample:bool=False) -> tuple[Recipe, str|None]:
     "The recipe `train` runs for `args`, and why it was picked when `--recipe` was left out (None otherwise)."
-    from car_classifier.learner import hardware_recipe
-    options = {f.name: getattr(args, f.name) for f in fields(Recipe) if f.name != 'name' and hasattr(args, f.name)}
+    from car_classifier.train import hardware_recipe
     name, why = (args.recipe or ('sample' if is_sample else None)), None
     if name is None: name, why = hardware_recipe()
-    r = recipe(name, **options, pretrained=False if args.no_pretrained else None)
-    if args.probe is not None or args.freeze_bn_stats is not None: r = replace(r, probe_max_images=None)  # as given
+    r = recipe(name, **recipe_options(args))
+    if args.probe_max_images is None and (args.probe is not None or args.freeze_bn_stats is not None):
+        r = replace(r, probe_max_images=None)  # the probe or the statistics as asked, whatever the data's size
     return r, why
 
 def split_seed(args) -> int:
     "The seed of the validation split: `--split-seed`, else `--seed`."
     return ifnone(args.split_seed, args.seed)
 
-def chosen_recipe(args, df, is_sample:bool=False) -> tuple[Recipe, list]:
-    "The recipe `train` runs on `df`, sized to its training images, and the lines saying which recipe and what changed."
-    from car_classifier.data import training_split
-    from car_classifier.learner import sized_recipe
-    r, why = train_recipe(args, is_sample)
-    r, dropped = sized_recipe(r, int((~training_split(df, args.valid_pct, split_seed(args)).is_valid).sum()))
-    lines = [f"Recipe: {r.name}, because {why}: {r.summary()} (choose another with --recipe)"] if why else []
-    return r, lines + ([dropped] if dropped else [])
-
 def train_command(args) -> int:
     "Train on `args.data` with the recipe and the options given, and write the model and its record into `args.out`."
-    from fastai.torch_core import num_distrib, rank_distrib
-    from car_classifier.learner import fit_recipe, plot_training, training_cbs
-    from car_classifier.learner import reuse_freed_memory, setup_distributed, teardown_distributed
-    from car_classifier.data import drop_files
-    from car_classifier.export import calibrate_served, save_classifier, tune_input_size
+    from fastai.torch_core import rank_distrib
+    from car_classifier.data import drop_files, held_out_files
+    from car_classifier.distributed import setup_distributed, teardown_distributed
+    from car_classifier.learner import reuse_freed_memory
+    from car_classifier.train import sized_for, train_model
     reuse_freed_memory()  # steps 1.2-1.9x faster on Linux (bench/allocator.py): no fresh pages per large activation
     setup_distributed()
-    started, say = time.time(), (lambda s: print(s, file=sys.stderr,
-                                                 flush=True)) if rank_distrib() == 0 else (lambda s: None)
-    df, is_sample = _train_data(args)
+    say = (lambda s: print(s, file=sys.stderr, flush=True)) if rank_distrib() == 0 else (lambda s: None)
+    _, df, is_sample = read_data(args.data, args.sample, args.fallback_sample)
     held = held_out_files(args.hold_out) if args.hold_out else []
     df = drop_files(df, args.data, held)  # before the split: these photos are never seen
-    r, lines = chosen_recipe(args, df, is_sample)
-    for line in lines: say(line)
-    out = Path(args.out)
-    learn, record = fit_recipe(df, r, args.weights, args.seed, args.valid_pct, args.num_workers, out, args.resume,
-                               training_cbs(patience=args.patience),
-                               budget=args.budget, say=say, max_epochs=args.epochs, split_seed=split_seed(args))
-    if rank_distrib() == 0:
-        save_classifier(learn, out)
-        images, targets = valid_images(learn.dls)
-        say(served_size_line(tune_input_size(out, images, targets), out))
-        say(calibration_line(calibrate_served(out, images, targets)))
-        save_examples(df, out/'examples')
-        (out/'record.json').write_text(json.dumps(dict(**record, processes=max(num_distrib(), 1), seed=args.seed,
-                                                     split_seed=split_seed(args), valid_pct=args.valid_pct,
-                                                     held_out=held,
-                                                     machine=machine_record(),
-                                                     minutes=round((time.time() - started) / 60, 1)), indent=1))
-        plot_training(record).savefig(out/'training.png', dpi=80)
-        print(json.dumps(dict(out=str(out), **_report(record))))
+    r, why = train_recipe(args, is_sample)
+    r, dropped = sized_for(df, r, args.valid_pct, split_seed(args))
+    if why: say(f"Recipe: {r.name}, because {why}: {r.summary()} (choose another with --recipe)")
+    if dropped: say(dropped)
+    kept = train_model(df, r, args.out, args.weights, args.seed, args.valid_pct, args.num_workers, split_seed(args),
+                       args.resume, args.patience, args.budget, args.epochs, held, say)
+    if kept is not None: print(json.dumps(dict(out=str(args.out), **kept)))
     teardown_distributed()
     return 0
 
 # %% ../nbs/05_cli.ipynb #c022
+def add_recipe_options(p):
+    "One option per `Recipe` field but its name (`--recipe` picks that): its help is the field's comment."
+    docs = docments(Recipe)
+    for f in fields(Recipe):
+        if f.name == 'name': continue
+        flag, kind = '--' + f.name.replace('_', '-'), str(f.type).split('|')[0].strip()
+        more = f": one or two of {', '.join(LR_SUGGESTIONS)}" if kind == 'tuple' else ''
+        text = f"{docs[f.name]}{more}; default: the recipe's"
+        if kind == 'bool': p.add_argument(flag, action=argparse.BooleanOptionalAction, help=text)
+        elif kind == 'tuple': p.add_argument(flag, nargs='+', choices=LR_SUGGESTIONS, metavar='NAME', help=text)
+        else: p.add_argument(flag, type=dict(int=int, float=float, str=str)[kind], help=text,
+                             metavar='DIR' if f.name == 'teacher' else None)
+
+def add_data_options(p):
+    "Where the data comes from: `--data`, else the tiny sample (`--sample`), or that sample when the data is missing."
+    p.add_argument('--data', help='folder (or CSV) holding Stanford Cars; omitted: download it with fastai')
+    p.add_argument('--sample', action='store_true', help='train on a tiny synthetic dataset')
+    p.add_argument('--fallback-sample', action='store_true',
+                   help='train on the tiny synthetic dataset when the data cannot be found or downloaded')
+    p.add_argument('--recipe', choices=list(RECIPES),
+                   help='starting configuration (default: by hardware, default on a CUDA GPU and cpu otherwise; sample '
+                   'for the tiny sample)')
+    p.add_argument('--weights', help='local file of pretrained weights (.safetensors or .pth)')
+    p.add_argument('--seed', type=int, default=42, help='random seed')
+
 @subcommand
 def add_train_parser(sub):
-    "The `train` subcommand: data, architecture and recipe options (those left out come from the recipe)."
+    "The `train` subcommand: data, then one option per recipe field (those left out come from the recipe)."
     train = sub.add_parser('train', help='fine-tune a model with lr_find-driven learning rates')
-    train.add_argument('--data', help='folder (or CSV) holding Stanford Cars; omitted: download it with fastai')
-    train.add_argument('--sample', action='store_true', help='train on a tiny synthetic dataset')
-    train.add_argument('--fallback-sample', action='store_true',
-                       help='train on the tiny synthetic dataset when the data cannot be found or downloaded')
+    add_data_options(train)
     train.add_argument('--out', required=True, help='folder for the model, its record and checkpoints')
-    train.add_argument('--recipe', choices=list(RECIPES),
-                       help='starting configuration (default: by hardware, default on a CUDA GPU and cpu otherwise; '
-                       'sample for the tiny sample)')
-    train.add_argument('--arch', help='torchvision ResNet name or any timm model name')
-    train.add_argument('--weights', help='local file of pretrained weights (.safetensors or .pth)')
-    train.add_argument('--no-pretrained', action='store_true', help='start from random weights')
-    for flag, kind, text in (('size', int, 'image side in pixels'),
-                             ('freeze-size', int, 'image side in the frozen phase (progressive resizing)'),
-                             ('min-size', int,
-                              'first image side of the unfrozen phase (progressive resizing up to --size)'),
-                             ('freeze-epochs', int, 'epochs with the body frozen'), ('epochs', int, 'epochs unfrozen'),
-                             ('bs', int, 'batch size'),
-                             ('label-smoothing', float, 'label smoothing (0: off)'),
-                             ('mixup', float, 'MixUp alpha (0: off)'),
-                             ('div', float, 'unfrozen learning rates: slice(lr/div, lr)'),
-                             ('lr', float, "the unfrozen phase's top learning rate (default: lr_find's suggestion)"),
-                             ('lr-find-iters', int, 'mini-batches per lr_find'),
-                             ('probe', int, 'frozen phase: head passes over cached features (0: train it on images)')):
-        train.add_argument(f'--{flag}', type=kind, help=text)
-    train.add_argument('--suggest', choices=['valley', 'slide', 'minimum', 'steep'], help='lr_find suggestion')
-    train.add_argument('--crop', action='store_true', default=None, help='crop images to their bounding box')
-    train.add_argument('--freeze-bn-stats', action=argparse.BooleanOptionalAction,
-                       help="keep the body's BatchNorm statistics as pretrained while training")
-    train.add_argument('--teacher', metavar='DIR',
-                       help='distil from this saved model (a folder train wrote, e.g. the shipped model: '
-                       'car_classifier/model): the network also learns its probabilities on each augmented batch')
-    train.add_argument('--distill', type=float, help="with --teacher: share of the loss that is the teacher's "
-                       "(default 0.5)")
-    train.add_argument('--distill-temperature', type=float,
-                       help='with --teacher: softmax temperature of both networks (default 1)')
+    add_recipe_options(train)
     train.add_argument('--valid-pct', type=float, default=0.2, help='share of each class held out for validation')
     train.add_argument('--hold-out', metavar='CSV', help='leave these training photos out entirely (a CSV whose '
                        'train_crop or file column names them inside --data, e.g. whole-dev/boxes.csv)')
-    train.add_argument('--seed', type=int, default=42, help='random seed')
     train.add_argument('--split-seed', type=int,
                        help='seed of the validation split (default: --seed); runs to be averaged share one')
     train.add_argument('--patience', type=int, help='stop after this many epochs without better accuracy')
@@ -298,58 +196,7 @@ def add_train_parser(sub):
     train.add_argument('--resume', action='store_true', help='continue from the last checkpoint in --out')
     train.set_defaults(run=train_command)
 
-# %% ../nbs/05_cli.ipynb #c013
-def _is_glob(s:str) -> bool: return any(c in s for c in '*?[')
-
-def image_files(sources:list) -> list[tuple[str, str|None]]:
-    "(path, error) for each photo that `sources` (files, folders, globs) names; the error says why a source names none."
-    found = []
-    for s in map(str, sources):
-        p = Path(s)
-        if p.is_dir():
-            inside = sorted(str(f) for f in p.rglob('*') if f.is_file() and f.suffix.lower() in IMAGE_SUFFIXES)
-            found += [(f, None)
-                      for f in inside] or [(s, f"{s} holds no image files ({', '.join(sorted(IMAGE_SUFFIXES))})")]
-        elif p.exists(): found.append((s, None))
-        elif _is_glob(s):
-            found += [(f, None) for f in sorted(glob.glob(s, recursive=True))
-                      if Path(f).is_file()] or [(s, f"No file matches {s}")]
-        else: found.append((s, f"No such file or folder: {s}"))
-    return found
-
-# %% ../nbs/05_cli.ipynb #c013b
-def predict_rows(clf:CarClassifier, files:list, k:int=5, bs:int=32, workers:int|None=None, locate:bool=True):
-    "Yield (path, prediction or None, error or None) for each of `files` (`image_files`), in order, `bs` photos a pass."
-    workers = workers or min(os.cpu_count() or 1, 4)  # threads that read a batch's photos and prepare its input
-    def read(path_error):
-        path, error = path_error
-        if error is not None: return None, error
-        try: return clf.read(path, locate), None
-        except (ValueError, OSError) as e: return None, str(e)
-    with ThreadPoolExecutor(workers) as pool:
-        for i in range(0, len(files), bs):
-            chunk = files[i:i + bs]
-            read_rows = list(pool.map(read, chunk))
-            items = [r[0] for r, _ in read_rows if r is not None]
-            probs = iter(clf.probabilities([], np.concatenate(items), workers) if items else [])
-            for (path, _), (r, error) in zip(chunk, read_rows):
-                yield path, None if error else clf._answer(next(probs), k, r[1], r[2]), error
-
 # %% ../nbs/05_cli.ipynb #c013c
-def prediction_record(path:str, pred, error:str|None, k:int=5) -> dict:
-    "One flat row: path, answer (not a car / unsure / known), the evidence, make, box, the k guesses, error."
-    row = dict(path=path, answer='' if pred is None else pred.answer)
-    d = pred.to_dict() if pred is not None else {}
-    for key in ('is_car', 'car_probability', 'is_known', 'make', 'make_probability'):
-        v = d.get(key, '')
-        row[key] = round(v, 4) if isinstance(v, float) else '' if v is None else v
-    box = d.get('box') or [''] * 4
-    row.update(zip(('box_x1', 'box_y1', 'box_x2', 'box_y2'), box))
-    for j in range(k):
-        g = pred.guesses[j] if pred is not None and j < len(pred.guesses) else None
-        row[f'label_{j + 1}'], row[f'probability_{j + 1}'] = (g.label, round(g.probability, 4)) if g else ('', '')
-    return dict(row, error=error or '')
-
 ANSWER_WORDS = {'not a car': 'NOT A CAR', 'unsure': 'CAR, UNSURE', 'known': 'CAR'}  # the table's first column
 
 def table_line(path:str, pred, error:str|None, width:int=40) -> str:
@@ -363,15 +210,17 @@ def predict_command(args) -> int:
     "Write a row per photo named by `args.images`; exit status 1 if any photo failed, 130 if interrupted (rows kept)."
     from tqdm.auto import tqdm
     files = image_files(args.images)
-    clf = CarClassifier.from_pretrained(args.model, backend=args.backend, int8=args.int8 or None, fast=not args.exact)
+    opts = serving(args)
+    locate = opts.pop('locate')
+    clf = CarClassifier.from_pretrained(args.model, **opts)
     out = open(args.csv, 'w', newline='') if args.csv else sys.stdout
-    writer = csv.DictWriter(out, list(prediction_record('', None, None, args.k))) if args.csv else None
+    writer = csv.DictWriter(out, list(prediction_row('', None, None, args.k))) if args.csv else None
     if writer: writer.writeheader()
     width, done, failed = min(max(len(p) for p, _ in files), 60), 0, 0
     try:
         with tqdm(total=len(files), unit='photo', file=sys.stderr, disable=None) as bar:
-            for path, pred, error in predict_rows(clf, files, args.k, args.bs, locate=not args.whole):
-                if writer: writer.writerow(prediction_record(path, pred, error, args.k))
+            for path, pred, error in clf.predict_rows(files, args.k, args.bs, locate):
+                if writer: writer.writerow(prediction_row(path, pred, error, args.k))
                 elif args.json:
                     print(json.dumps(dict(path=path, **(pred.to_dict() if pred else dict(answer=None, guesses=[])),
                                           error=error)))
@@ -390,7 +239,7 @@ def predict_command(args) -> int:
 
 # %% ../nbs/05_cli.ipynb #c014
 def add_serving_options(p, backend:bool=True, int8:bool=True, photos:bool=True):
-    "The options that choose how a saved model is served: `--backend`, `--int8`; for photos, `--whole`, `--exact`."
+    "How a saved model is served: `--backend`, `--int8`; for photos, `--whole`, `--exact` (`serving` reads them)."
     if photos: p.add_argument('--whole', action='store_true',
                    help='classify the whole photo in one pass, without finding the car first (photos already cropped '
                    'to the car); every answer is then a car, known or not')
@@ -403,6 +252,13 @@ def add_serving_options(p, backend:bool=True, int8:bool=True, photos:bool=True):
     if int8:
         p.add_argument('--int8', action='store_true',
                        help='serve model.int8.onnx: several times faster on CPUs with VNNI, not exact')
+
+SERVING_FLAGS = dict(backend=('backend', lambda v: v), int8=('int8', lambda v: v or None),  # False: the config's
+                     fast=('exact', lambda v: not v), locate=('whole', lambda v: not v))  # API name: (flag, value)
+
+def serving(args) -> dict:
+    "The API's serving options (`from_pretrained`'s `backend`, `int8`, `fast`, and `locate`) that the flags given set."
+    return {name: value(getattr(args, flag)) for name, (flag, value) in SERVING_FLAGS.items() if hasattr(args, flag)}
 
 @subcommand
 def add_predict_parser(sub):
@@ -430,43 +286,33 @@ def add_predict_parser(sub):
 
 def export_command(args) -> int:
     "Write `model.onnx` (and `model.int8.onnx`) beside the model in `args.model`."
-    from car_classifier.data import cars_dataframe
-    from car_classifier.export import export_onnx, quantize_onnx
-    weights = Path(args.model)/'model.safetensors'
-    if not weights.exists() and not args.int8:
-        raise FileNotFoundError(f"{weights} not found: export writes model.onnx from the PyTorch weights of a "
-                                "folder written by `car-classifier train`; for a folder with model.onnx only, give "
-                                "--int8 DATA")
-    if weights.exists(): print(export_onnx(args.model))
-    if args.int8:
-        df = cars_dataframe(args.int8)
-        print(quantize_onnx(args.model, list(df[~df.is_test].sample(frac=1, random_state=0).fname)))
+    from car_classifier.export import export_model
+    for f in export_model(args.model, args.int8): print(f)
     return 0
 
 # %% ../nbs/05_cli.ipynb #c034f
 def tune_command(args) -> int:
     "Choose the size `args.model` is served at, then its temperature and thresholds, on the validation split."
-    from car_classifier.data import cars_dataframe, drop_files
-    from car_classifier.export import calibrate_served, tune_input_size
-    from car_classifier.learner import recipe_dataloaders
-    record = Path(args.model)/'record.json'
-    rec = json.loads(record.read_text()) if record.exists() else {}
-    r = Recipe(**{k: v for k, v in rec.get('recipe', {}).items() if k in {f.name for f in fields(Recipe)}})  # older too
-    seed, valid_pct = ifnone(args.seed, rec.get('split_seed', 42)), ifnone(args.valid_pct, rec.get('valid_pct', 0.2))
-    df = drop_files(cars_dataframe(args.data), args.data, rec.get('held_out', []))  # as train left them out
-    dls = recipe_dataloaders(df, r, seed, valid_pct, num_workers=0)
-    images, targets = valid_images(dls)
-    print(served_size_line(tune_input_size(args.model, images, targets, sizes=args.sizes, int8=args.int8 or None),
-                           args.model))
-    print(calibration_line(calibrate_served(args.model, images, targets, int8=args.int8 or None)))
+    from car_classifier.export import calibration_line, served_size_line
+    from car_classifier.train import tune_model
+    accuracy, calibration = tune_model(args.model, args.data, args.sizes, serving(args)['int8'], args.seed,
+                                       args.valid_pct)
+    print(served_size_line(accuracy, args.model))
+    print(calibration_line(calibration))
     return 0
+
+def model_and_data_parser(sub, name:str, help:str, data_help:str):
+    "The parser of a subcommand on a saved model and a dataset, with its `--model` and `--data`."
+    p = sub.add_parser(name, help=help)
+    p.add_argument('--model', required=True, help='folder written by train')
+    p.add_argument('--data', required=True, help=data_help)
+    return p
 
 @subcommand
 def add_tune_parser(sub):
     "The `tune` subcommand."
-    tune = sub.add_parser('tune', help='choose the input size a saved model is served at, on its validation split')
-    tune.add_argument('--model', required=True, help='folder written by train')
-    tune.add_argument('--data', required=True, help='the dataset it was trained on')
+    tune = model_and_data_parser(sub, 'tune', 'choose the size a saved model is served at, and its calibration, on '
+                                 'its validation split', 'the dataset it was trained on')
     tune.add_argument('--valid-pct', type=float, help="as given to train (default: the model's record.json, else 0.2)")
     tune.add_argument('--seed', type=int, help="the validation split's seed, as given to train (its --split-seed, else "
                       "its --seed; default: the model's record.json, else 42)")
@@ -476,27 +322,12 @@ def add_tune_parser(sub):
     tune.set_defaults(run=tune_command)
 
 # %% ../nbs/05_cli.ipynb #c034j
-def annotated_boxes(csv_path:str|Path) -> list[tuple]:
-    "(photo, (x1, y1, x2, y2)) pairs from a CSV with columns file, x1, y1, x2, y2 (files relative to the CSV's folder)."
-    path = Path(csv_path)
-    with open(path, newline='') as f: rows = list(csv.DictReader(f))
-    missing = {'file', 'x1', 'y1', 'x2', 'y2'} - set(rows[0] if rows else {})
-    if missing: raise ValueError(f"{path} lacks the column(s) {', '.join(sorted(missing))}: it needs file,x1,y1,x2,y2")
-    return [(str(path.parent/r['file']), tuple(float(r[k]) for k in ('x1', 'y1', 'x2', 'y2'))) for r in rows]
-
 def finder_command(args) -> int:
     "Build a finder into `args.out` and, given photos, tune its box and car threshold on them."
-    from car_classifier.export import export_finder, tune_finder
-    if bool(args.cars) != bool(args.non_cars): raise ValueError("Tuning needs both --cars and --non-cars photos")
-    photos = lambda sources: [p for p, error in image_files(sources or []) if error is None]
-    calibration = photos(args.calibrate)
-    if args.calibrate and not calibration: raise FileNotFoundError(f"No photos in {' '.join(args.calibrate)}")
-    out = export_finder(args.out, args.weights, calibration)
+    from car_classifier.export import build_finder
+    out, report = build_finder(args.out, args.weights, args.calibrate, args.cars, args.non_cars, args.boxes, args.model)
     print(f"{out}: {', '.join(sorted(p.name for p in out.iterdir()))}")
-    if args.cars:
-        report = tune_finder(out, photos(args.cars), photos(args.non_cars),
-                             annotated_boxes(args.boxes) if args.boxes else [], args.model)
-        print(json.dumps(report))
+    if report: print(json.dumps(report))
     return 0
 
 @subcommand
@@ -515,22 +346,9 @@ def add_finder_parser(sub):
 # %% ../nbs/05_cli.ipynb #c016
 def evaluate_command(args) -> int:
     "Evaluate `args.model` on the test split of `args.data`; write metrics, per-class report and figures to `args.out`."
-    import matplotlib.pyplot as plt
-    from car_classifier.data import cars_dataframe
     from car_classifier.calibrate import calibration_table
-    from car_classifier.interpret import evaluate, grad_cam_figure, write_report
-    from car_classifier.learner import plot_training
-    clf, df = CarClassifier.from_pretrained(args.model, backend=args.backend,
-                                            int8=args.int8 or None), cars_dataframe(args.data)
-    test = df[df.is_test & df.label.notna()]
-    if test.empty: raise ValueError(f"{args.data} has no labelled test images (see `car-classifier data {args.data}`)")
-    res = evaluate(clf, test, tta=args.tta)
-    out = write_report(res, args.out)
-    worst = np.argsort(res['probs'][np.arange(len(res['targets'])), res['targets']])[:4]
-    grad_cam_figure(clf, [res['fnames'][i] for i in worst], out/'grad_cam.png')
-    if (record := Path(args.model)/'record.json').exists():
-        fig = plot_training(json.loads(record.read_text()))
-        fig.savefig(out/'training.png', dpi=80); plt.close(fig)
+    from car_classifier.interpret import evaluate_folder
+    res = evaluate_folder(args.model, args.data, args.out, args.tta, **serving(args))
     print(f"Calibration on {len(res['targets'])} test photos (ECE {res['metrics']['ece']:.3f}):")
     print(calibration_table(res['probs'], res['targets']))
     print(json.dumps(res['metrics']))
@@ -539,17 +357,15 @@ def evaluate_command(args) -> int:
 # %% ../nbs/05_cli.ipynb #c019
 def compare_command(args) -> int:
     "Print (and save as CSV) the comparison table of the configurations asked for."
-    from car_classifier.learner import compare_configs, setup_distributed, teardown_distributed
+    from car_classifier.distributed import setup_distributed, teardown_distributed
+    from car_classifier.train import compare_configs
     names = args.configs.split(',')
     unknown = set(names) - set(COMPARISONS)
     if unknown: raise ValueError(f"Unknown configurations {sorted(unknown)}; choose among {', '.join(COMPARISONS)}")
     setup_distributed()
-    df, is_sample = _train_data(args)
-    fields = {k: getattr(args, k) for k in ('arch', 'size', 'freeze_epochs', 'epochs', 'bs', 'lr_find_iters')
-              if getattr(args, k, None) is not None}
+    _, df, is_sample = read_data(args.data, args.sample, args.fallback_sample)
     table = compare_configs(df, args.recipe or ('sample' if is_sample else 'default'), names, weights=args.weights,
-                            seed=args.seed, **fields,
-                            pretrained=False if args.no_pretrained else None)
+                            seed=args.seed, **recipe_options(args))
     if args.out: Path(args.out).parent.mkdir(parents=True, exist_ok=True); table.to_csv(args.out, index=False)
     print(table.to_string(index=False, float_format=lambda v: f'{v:.3f}'))
     teardown_distributed()
@@ -559,49 +375,37 @@ def compare_command(args) -> int:
 @subcommand
 def add_evaluate_parsers(sub):
     "The `evaluate` and `compare` subcommands."
-    ev = sub.add_parser('evaluate', help="score a saved model on a dataset's test split, with figures")
-    ev.add_argument('--model', required=True, help='folder written by train')
-    ev.add_argument('--data', required=True, help='folder (or CSV) holding the dataset')
+    ev = model_and_data_parser(sub, 'evaluate', "score a saved model on a test split, with figures", 'the dataset')
     ev.add_argument('--out', required=True, help='folder for metrics.json, per_class.csv and the figures')
     ev.add_argument('--tta', action='store_true', help='also score with test-time augmentation (image and its mirror)')
     add_serving_options(ev, photos=False)
     ev.set_defaults(run=evaluate_command)
     cmp = sub.add_parser('compare', help='train several configurations and print one table')
-    cmp.add_argument('--data'); cmp.add_argument('--sample', action='store_true'); cmp.add_argument('--fallback-sample',
-                                                                                                    action='store_true')
+    add_data_options(cmp)
     cmp.add_argument('--configs', default=','.join(COMPARISONS),
                      help=f"comma-separated, among {', '.join(COMPARISONS)}")
-    cmp.add_argument('--recipe', choices=list(RECIPES)); cmp.add_argument('--arch'); cmp.add_argument('--weights')
-    cmp.add_argument('--no-pretrained', action='store_true')
-    for flag in ('size', 'freeze-epochs', 'epochs', 'bs', 'lr-find-iters'): cmp.add_argument(f'--{flag}', type=int)
-    cmp.add_argument('--seed', type=int, default=42); cmp.add_argument('--out', help='CSV file for the table')
+    add_recipe_options(cmp)
+    cmp.add_argument('--out', help='CSV file for the table')
     cmp.set_defaults(run=compare_command)
 
 # %% ../nbs/05_cli.ipynb #c020b
-def example_images(given:list|None, model:str|None, n:int=6) -> list:
-    "Example images for the demo: the files (or the images in the folders) given, else the model folder's `examples/`."
-    found = image_files(given or [(packaged_model_dir() if model is None else Path(model))/'examples'])
-    errors = [e for _, e in found if e]
-    if given and errors: raise FileNotFoundError(f"Example: {errors[0]}")
-    return [Path(f) for f, e in found if e is None][:n]
-
 def demo_command(args) -> int:
     "Serve the demo of `args.model` until interrupted."
     from car_classifier.app import build_demo, launch_demo  # Gradio is imported only here
-    clf = CarClassifier.from_pretrained(args.model, backend=args.backend, int8=args.int8 or None, fast=not args.exact)
+    opts = serving(args)
+    locate = opts.pop('locate')
+    clf = CarClassifier.from_pretrained(args.model, **opts)
     if args.model is None:
         print(f"Serving the model shipped with car_classifier ({shipped_summary()}); --model DIR serves another",
               file=sys.stderr, flush=True)
-    demo = build_demo(clf, examples=example_images(args.examples, args.model), title=args.title, locate=not args.whole)
+    demo = build_demo(clf, examples=example_images(args.examples, args.model), title=args.title, locate=locate)
     launch_demo(demo, port=args.port, host=args.host)
     return 0
 
 def space_command(args) -> int:
     "Write the Hugging Face Space of `args.model` into `args.out`."
-    from car_classifier.app import write_space
     dest = write_space(packaged_model_dir() if args.model is None else args.model, args.out,
-                       examples=example_images(args.examples, args.model), title=args.title, int8=args.int8 or None,
-                       locate=not args.whole, fast=not args.exact)
+                       examples=example_images(args.examples, args.model), title=args.title, **serving(args))
     print(f"Space written to {dest}. Try it: cd {dest} && python -m venv .venv && .venv/bin/pip install -r "
           "requirements.txt && .venv/bin/python app.py\n"
           f"Publish it: car-classifier push --space {dest} --repo USER/SPACE_NAME")
@@ -628,208 +432,30 @@ def add_demo_parsers(sub):
     add_serving_options(demo); add_serving_options(space, backend=False)  # a Space always serves through ONNX Runtime
     demo.set_defaults(run=demo_command); space.set_defaults(run=space_command)
 
-# %% ../nbs/05_cli.ipynb #c020e
-METRIC_NAMES = dict(top1='top-1 accuracy', top5='top-5 accuracy', make_accuracy='make accuracy', macro_f1='macro F1')
-
-def model_card(cfg:ClassifierConfig, metrics:dict, record:dict|None=None, command:str='', notes:str='') -> ModelCard:
-    "A Hugging Face model card for a car classifier: metadata with the measured test `metrics`, and how it was made."
-    from huggingface_hub import EvalResult, ModelCard, ModelCardData
-    results = [EvalResult(task_type='image-classification', task_name='Image Classification',
-                          dataset_type='stanford_cars', dataset_name='Stanford Cars',
-                          dataset_split='test', metric_type='accuracy' if k != 'macro_f1' else 'f1',
-                          metric_name=f"{METRIC_NAMES[k]}{' (TTA)' if tta else ''}",
-                          metric_value=round(metrics[k + tta], 4))
-               for tta in ('', '_tta') for k in METRIC_NAMES if k + tta in metrics]
-    members = (record or {}).get('members', [])  # a model merged by tools/ensemble_onnx.py from runs side by side
-    what = f"{len(members)} x {cfg.arch} averaged" if members else cfg.arch
-    processes = (record or {}).get('processes', 1)  # `torchrun --nproc_per_node N` trains one network in N processes
-    how = (f" (as {len(members)} networks side by side, seeds "
-           f"{' and '.join(str(m.get('seed', '?')) for m in members)}; one ONNX graph runs them all and answers the "
-           "mean of their probabilities)" if members else
-           f" ({processes} data-parallel processes, `torchrun`)" if processes > 1 else '')
-    data = ModelCardData(library_name='onnx', license='apache-2.0', datasets=['stanford_cars'],
-                         metrics=['accuracy', 'f1'], pipeline_tag='image-classification',
-                         tags=['image-classification', 'fastai', 'timm', 'onnx', 'stanford-cars', 'car_classifier'],
-                         model_name=f'car_classifier {what}',
-                         eval_results=results)
-    rows = '\n'.join(f"| {METRIC_NAMES[k]} | {metrics[k]:.1%} | {metrics.get(k + '_tta', float('nan')):.1%} |"
-                     for k in METRIC_NAMES if k in metrics)
-    minutes = f"{record['minutes']:g} minutes" if record and 'minutes' in record else 'an unrecorded time'
-    served_column = ("\nThe model serves the TTA column: it shows the network each photo and its mirror image and "
-                     "answers the mean.\n" if cfg.tta else '')
-    served = (f"\nTrained at {cfg.train_size} px, served at {cfg.input_size} px: the size that scored best on the "
-              "validation split (`car-classifier tune`)." if cfg.train_size not in (None, cfg.input_size) else '')
-    c = cfg.calibration
-    calibrated = (f"""
-
-## Confidence that means what it says
-
-Its probabilities are calibrated: the logits are divided by a temperature of {c['temperature']:g}, fitted on
-{c['photos']} validation photos as served (expected calibration error {c['ece_before']:.3f} before, {c['ece']:.3f}
-after){f"; on the official test split, ECE {metrics['ece']:.3f}" if 'ece' in metrics else ''}. **When it names a car, it
-is right about {round(20 * c['named_right'])} times in 20** (on validation: {c['named']:.0%} of the photos named,
-{c['named_right']:.1%} of them right); when it is unsure of the car but names the make, the make was right
-{c['makes_named_right']} times in {c['makes_named']}. `car-classifier evaluate` draws the reliability diagram."""
-                  if c and c.get('named_right') is not None else '')
-    body = f"""
-# car_classifier: {what}, {len(cfg.classes)} Stanford Cars classes
-
-Recognises the make, model and year of a car in a photo: {len(cfg.classes)} classes of
-[Stanford Cars](https://ai.stanford.edu/~jkrause/cars/car_dataset.html).
-Trained by [car_classifier](https://github.com/car-classifier/car_classifier) {cfg.car_classifier_version}
-on 2 CPU cores in {minutes}{how}, from ImageNet weights.{served}
-
-## Official test split ({metrics.get('n_images', '?')} images){', served in 8 bits' if cfg.int8 else ''}
-{served_column}
-
-| metric | plain | with TTA (image and mirror) |
-|---|---|---|
-{rows}
-
-Below a top probability of {cfg.unknown_threshold:.2f} the exact car is not named: the answer is "a car, not sure which
-one", with the make when the make's classes add up to {cfg.make_threshold:.0%} or more. Whether a photo shows a car at
-all, and where, is said first by the finder that ships with the package (`car_classifier.finder`, an ImageNet
-`tf_efficientnet_lite0` in 8 bits): "not a car" when its car classes, its van classes (in the share the car model gives
-its vans) and its other road vehicles (in the share the car model is sure of its best guess) add up to less than its
-threshold; otherwise the car model sees the car's box.{calibrated}{notes}
-
-## Use
-
-```python
-from car_classifier.inference import CarClassifier
-clf = CarClassifier.from_pretrained()   # the model shipped with the package; or a folder, or a Hub id
-print(clf.predict('car.jpg'))
-```
-
-Files: `{'model.int8.onnx` (the network in 8 bits' if cfg.int8 else 'model.onnx` (the network'}, for ONNX Runtime:
-no PyTorch needed), `config.json` (classes, preprocessing), `head.safetensors` (the head's weights, for Grad-CAM).
-Reproduce: `{command}`.
-
-## Limits
-
-Trained on Stanford Cars crops (cars of 2012 and before, mostly US models), for research and evaluation:
-the dataset's terms apply. Whole-scene photos, unusual angles and cars outside the 196 classes get lower or wrong
-answers.
-"""
-    return ModelCard.from_template(data, template_str='---\n{{ card_data }}\n---\n' + body)
-
 # %% ../nbs/05_cli.ipynb #c020f
-SHIPPED_FILES = ('config.json', 'record.json', 'history.csv', 'training.png')
-
-def write_head(weights:Path, dest:Path) -> Path:
-    "Write the head of `weights` (a model.safetensors) into `dest` in float16: half the bytes, all that Grad-CAM needs."
-    from safetensors import safe_open
-    from safetensors.numpy import save_file
-    with safe_open(weights, framework='numpy') as f:
-        save_file({k: f.get_tensor(k).astype(np.float16) for k in f.keys() if k.startswith('1.')
-                   and not k.endswith('num_batches_tracked')}, dest)
-    return dest
-
-def package_model(model:str|Path, report:str|Path, dest:str|Path, int8:bool=False, command:str='',
-                  notes:str='', tta:bool=False) -> Path:
-    "Copy what serving needs from a trained `model` and its `evaluate` `report` into `dest` (emptied), with a card."
-    model, report, dest = Path(model), Path(report), Path(dest)
-    if not (report/'metrics.json').exists():
-        raise FileNotFoundError(f"{report/'metrics.json'} not found: run `car-classifier evaluate --model {model} "
-                                f"--tta --out {report}` first")
-    if dest.exists(): shutil.rmtree(dest)
-    (dest/'examples').mkdir(parents=True)
-    for f in SHIPPED_FILES + ('model.int8.onnx' if int8 else 'model.onnx',):
-        if not (model/f).exists():
-            raise FileNotFoundError(f"{model/f} not found: is {model} a folder written by `car-classifier train`?")
-        shutil.copy(model/f, dest/f)
-    write_head(model/'model.safetensors', dest/'head.safetensors')
-    for e in example_images(None, model): shutil.copy(e, dest/'examples'/e.name)
-    shutil.copy(report/'metrics.json', dest/'metrics.json')
-    cfg, metrics = ClassifierConfig.from_json(dest/'config.json'), json.loads((report/'metrics.json').read_text())
-    if int8 or tta: cfg.int8, cfg.tta = int8, tta; cfg.to_json(dest/'config.json')
-    model_card(cfg, metrics, json.loads((dest/'record.json').read_text()), command, notes).save(dest/'README.md')
-    return dest
-
-def shipped_summary(d:Path|None=None) -> str:
-    "One line on the shipped model: architecture, classes and official top-1."
-    d = d or packaged_model_dir()
-    metrics = d/'metrics.json'
-    cfg, m = ClassifierConfig.from_json(d/'config.json'), json.loads(metrics.read_text()) if metrics.exists() else {}
-    top1 = m.get('top1_tta' if cfg.tta else 'top1')  # the figure of the predictions served
-    return f"{cfg.arch}, {len(cfg.classes)} classes" + (f", top-1 {top1:.1%} on the official test split"
-                                                        if top1 is not None else '')
-
 def package_command(args) -> int:
     "Write the shipped model folder from a trained model and its evaluation report."
-    print(package_model(args.model, args.report, args.out, int8=args.int8, command=args.command or '',
-                        notes=args.notes, tta=args.tta))
+    print(package_model(args.model, args.report, args.out, args.int8, args.command or '', args.notes, args.tta))
     return 0
 
 @subcommand
 def add_package_parser(sub):
     "The `package` subcommand."
-    p = sub.add_parser('package',
-                       help='write the folder of the model shipped with the package (or pushed to the Hub), with its '
-                       'model card')
+    p = sub.add_parser('package', help='write the folder of the model that ships (or is pushed), with its model card')
     p.add_argument('--model', required=True, help='folder written by train')
     p.add_argument('--report', required=True, help='folder written by evaluate --tta (metrics.json)')
-    p.add_argument('--out', default=str(packaged_model_dir()),
-                   help='destination (default: the package\'s own model folder)')
-    p.add_argument('--int8', action='store_true',
-                   help='ship model.int8.onnx instead of model.onnx, served by default (when its accuracy is '
-                   'within a point)')
-    p.add_argument('--tta', action='store_true',
-                   help='serve the mean of each image and its mirror (the TTA figures), when validation says it pays')
+    p.add_argument('--out', default=str(packaged_model_dir()), help="destination (default: the package's model folder)")
+    p.add_argument('--int8', action='store_true', help='ship model.int8.onnx, not model.onnx (when within a point)')
+    p.add_argument('--tta', action='store_true', help='serve the mean of each image and its mirror, when that pays')
     p.add_argument('--command', help='the command that trained the model, quoted in the model card')
     p.add_argument('--notes', default='', help='Markdown added to the model card after the results')
     p.set_defaults(run=package_command)
 
 # %% ../nbs/05_cli.ipynb #c020h
-HUB_FILES = MODEL_FILES + ('README.md', 'metrics.json', 'record.json', 'history.csv',
-                           'training.png')  # what a model repository holds
-SPACE_NEEDS = ('app.py', 'README.md', 'requirements.txt')
-
-def hub_token() -> str:
-    "The Hugging Face token in use; ValueError saying how to get one when there is none."
-    from huggingface_hub import get_token
-    if token := get_token(): return token
-    raise ValueError("No Hugging Face token: run `hf auth login`, or set HF_TOKEN to a token with write access "
-                     "(https://huggingface.co/settings/tokens)")
-
-def model_repo_folder(model:str|Path, dest:str|Path) -> Path:
-    "Stage a model repository in `dest`: the files of `HUB_FILES` that `model` has, its examples, and a model card."
-    model, dest = Path(model), Path(dest)
-    if not (model/'config.json').exists():
-        raise FileNotFoundError(f"{model/'config.json'} not found: push --model takes a folder written by "
-                                "`car-classifier train` or `package`")
-    dest.mkdir(parents=True, exist_ok=True)
-    for f in HUB_FILES:
-        if (model/f).exists(): shutil.copy(model/f, dest/f)
-    if (model/'examples').is_dir(): shutil.copytree(model/'examples', dest/'examples', dirs_exist_ok=True)
-    if not (dest/'head.safetensors').exists() and (model/'model.safetensors').exists():
-        write_head(model/'model.safetensors', dest/'head.safetensors')
-    if not (dest/'README.md').exists():
-        read = lambda f: json.loads((model/f).read_text()) if (model/f).exists() else None
-        model_card(ClassifierConfig.from_json(model/'config.json'), read('metrics.json') or {},
-                   read('record.json')).save(dest/'README.md')
-    return dest
-
 def push_command(args) -> int:
     "Upload a model folder (`--model`) or a Space folder (`--space`) to the Hub repository `args.repo`."
-    from huggingface_hub import HfApi
-    kind, src = ('space', Path(args.space)) if args.space else ('model', Path(args.model))
-    if kind == 'space' and (missing := [f for f in SPACE_NEEDS if not (src/f).exists()]):
-        raise FileNotFoundError(f"{src} lacks {', '.join(missing)}: push --space takes a folder written by "
-                                "`car-classifier space`")
-    token = hub_token()
-    with tempfile.TemporaryDirectory() as tmp:
-        folder = model_repo_folder(src, tmp) if kind == 'model' else src
-        api = HfApi(token=token)
-        try:
-            url = api.create_repo(args.repo, repo_type=kind, space_sdk='gradio' if kind == 'space' else None,
-                                  private=args.private, exist_ok=True)
-            api.upload_folder(folder_path=folder, repo_id=args.repo, repo_type=kind,
-                              commit_message=f"Upload with car-classifier push --{kind}")
-        except Exception as e:
-            raise ConnectionError(f"Could not push to {args.repo} on the Hugging Face Hub: "
-                                  f"{str(e).splitlines()[0][:300]}") from None
-    print(url)
+    kind, folder = ('space', args.space) if args.space else ('model', args.model)
+    print(push_folder(folder, args.repo, kind, args.private))
     return 0
 
 @subcommand

@@ -6,7 +6,7 @@ Docs: https://car-classifier.github.io/car_classifier/core.html.md"""
 
 # %% ../nbs/00a_core.ipynb #c003
 from __future__ import annotations
-import json, os, re
+import importlib, json, os, re, warnings
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, fields, replace
 from functools import cache
@@ -18,9 +18,9 @@ import numpy as np
 from PIL import Image, ImageOps
 
 # %% auto #0
-__all__ = ['MULTIWORD_MAKES', 'MAX_PIXELS', 'RECIPES', 'COMPARISONS', 'IMAGE_SUFFIXES', 'stanford_cars_classes', 'parse_car_name',
-           'makes_of', 'official_name', 'to_rgb', 'softmax', 'ClassifierConfig', 'alone', 'Recipe', 'recipe',
-           'comparison_recipe']
+__all__ = ['MULTIWORD_MAKES', 'MAX_PIXELS', 'LR_SUGGESTIONS', 'RECIPES', 'COMPARISONS', 'IMAGE_SUFFIXES', 'stanford_cars_classes',
+           'parse_car_name', 'makes_of', 'official_name', 'to_rgb', 'softmax', 'ClassifierConfig', 'alone',
+           'moved_names', 'Recipe', 'recipe', 'comparison_recipe']
 
 # %% ../nbs/00a_core.ipynb #c006
 @cache
@@ -127,7 +127,20 @@ def alone():
         if saved is None: del os.environ['WORLD_SIZE']
         else: os.environ['WORLD_SIZE'] = saved
 
+# %% ../nbs/00a_core.ipynb #c030n
+def moved_names(here:str, moved:dict):
+    "A module `__getattr__` for `here` that finds each name of `moved` (name -> 'module' or 'module.new_name') there."
+    def __getattr__(name:str):
+        if name not in moved: raise AttributeError(f"module {here!r} has no attribute {name!r}")
+        module, _, new = moved[name].partition('.')
+        warnings.warn(f"{here}.{name} moved to car_classifier.{module}.{new or name}: import it from there",
+                      DeprecationWarning, stacklevel=2)
+        return getattr(importlib.import_module(f'car_classifier.{module}'), new or name)
+    return __getattr__
+
 # %% ../nbs/00a_core.ipynb #c022b
+LR_SUGGESTIONS = ('valley', 'slide', 'minimum', 'steep')  # fastai's `lr_find` suggestions, by name
+
 @dataclass(frozen=True)
 class Recipe:
     "A training run's configuration, as data (like timm's `PretrainedCfg`); change it with `dataclasses.replace`."
@@ -146,7 +159,7 @@ class Recipe:
     bs: int = 32 # batch size
     label_smoothing: float = 0.1 # share of the target spread over the other classes
     mixup: float = 0. # MixUp's alpha (0: off)
-    suggest: tuple = ('valley', 'minimum') # lr_find suggestion of the frozen and the unfrozen phase
+    suggest: tuple = ('valley', 'minimum') # lr_find suggestion of the frozen and the unfrozen phase (or one for both)
     div: float = 100. # unfrozen learning rates: slice(lr/div, lr)
     lr: float|None = None # the unfrozen phase's top learning rate (None: lr_find's suggestion)
     lr_find_iters: int = 100 # mini-batches per lr_find
@@ -161,7 +174,7 @@ class Recipe:
 
 RECIPES = {r.name: r for r in (
     Recipe('default', size=400, freeze_size=224, freeze_epochs=3, epochs=20),
-    # probe_max_images: measured in the learner notebook's Recipes (the probe wins on 20 classes, loses on 196)
+    # probe_max_images: measured in the recipe log, nbs/tutorials/recipes.ipynb (the probe wins on 20 classes, loses on 196)
     Recipe('cpu', arch='efficientnet_lite0', item_size=224, freeze_size=128, min_size=128, epochs=16,
            suggest=('valley', 'valley'), div=3., min_scale=0.5, min_zoom=0.75, probe=20,
            freeze_bn_stats=True, probe_max_images=5000),

@@ -6,19 +6,20 @@ Docs: https://car-classifier.github.io/car_classifier/data.html.md"""
 
 # %% ../nbs/00_data.ipynb #c003
 from __future__ import annotations
-import os, warnings
+import csv, os, warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
 import numpy as np, pandas as pd
 import scipy.io
-from PIL import Image, ImageDraw
+from PIL import Image
 from fastcore.basics import ifnone, store_attr
 from fastcore.meta import delegates
 from fastprogress.fastprogress import progress_bar
 
 from .core import IMAGE_SUFFIXES, MAX_PIXELS, official_name, parse_car_name, stanford_cars_classes, to_rgb
+from .tiny import WRITERS, make_tiny_cars, sample_path  # make_tiny_cars, sample_path: re-exported
 
 warnings.filterwarnings('ignore', message='`torch.jit.script` is deprecated',
                         category=FutureWarning)  # raised by fastai's import on torch>=2.10
@@ -30,11 +31,11 @@ from fastai.vision.augment import Resize, aug_transforms
 from fastai.vision.core import PILImage, imagenet_stats
 
 # %% auto #0
-__all__ = ['CARS_COLUMNS', 'CSV_COLUMNS', 'LAYOUTS', 'read_mat', 'mat_annotations', 'mat_class_names', 'draw_car', 'mat_struct',
-           'mat_cell', 'make_tiny_cars', 'find_under', 'image_folder', 'CarsDataWarning', 'read_official',
-           'read_all_in_one', 'read_folders', 'read_csv', 'Layout', 'detect_layout', 'image_problem', 'drop_bad_images',
-           'cars_path', 'cars_dataframe', 'cars_summary', 'crop_to_box', 'loosen_frame', 'CarImageLoader',
-           'stratified_valid', 'cars_datablock', 'training_split', 'cars_dataloaders', 'drop_files']
+__all__ = ['CARS_COLUMNS', 'CSV_COLUMNS', 'LAYOUTS', 'read_mat', 'mat_annotations', 'mat_class_names', 'find_under',
+           'image_folder', 'CarsDataWarning', 'read_official', 'read_all_in_one', 'read_folders', 'read_csv', 'Layout',
+           'detect_layout', 'image_problem', 'drop_bad_images', 'cars_path', 'cars_dataframe', 'cars_summary',
+           'crop_to_box', 'loosen_frame', 'CarImageLoader', 'stratified_valid', 'cars_datablock', 'training_split',
+           'cars_dataloaders', 'drop_files', 'held_out_files']
 
 # %% ../nbs/00_data.ipynb #c008
 def read_mat(path:Path, key:str) -> np.ndarray:
@@ -63,107 +64,6 @@ def mat_annotations(path:Path) -> pd.DataFrame:
 def mat_class_names(path:Path) -> list[str]:
     "The `class_names` cell array of `cars_meta.mat` or `cars_annos.mat`."
     return [str(v.item()) for v in read_mat(path, 'class_names')]
-
-# %% ../nbs/00_data.ipynb #c011
-def draw_car(class_id:int, size:tuple=(96, 64), seed:int=0) -> tuple[Image.Image, tuple]:
-    "A toy RGB photo of a car in the colour of `class_id`, and the car's 1-based box (x1, y1, x2, y2)."
-    rng, (w, h) = np.random.default_rng(seed), size
-    img = Image.fromarray(rng.integers(90, 170, (h, w, 3), dtype=np.uint8))
-    colour = (class_id * 37 % 256, class_id * 91 % 256, class_id * 17 % 256)
-    cw = int(rng.integers(w // 2, w * 3 // 4)); ch = max(cw // 3, 4)
-    x, y = int(rng.integers(2, w - cw - 2)), int(rng.integers(ch // 2 + 2, h - ch - ch // 3 - 2))
-    d = ImageDraw.Draw(img)
-    d.rectangle([x, y, x + cw, y + ch], fill=colour)
-    d.rectangle([x + cw // 4, y - ch // 2, x + cw * 3 // 4, y], fill=colour)
-    for cx in (x + cw // 5, x + cw * 4 // 5):
-        d.ellipse([cx - ch // 3, y + ch - ch // 3, cx + ch // 3, y + ch + ch // 3], fill=(20, 20, 20))
-    return img, (x + 1, y - ch // 2 + 1, x + cw + 1, y + ch + ch // 3 + 1)
-
-# %% ../nbs/00_data.ipynb #c014
-def _mat_value(v):
-    if isinstance(v, str): return np.array([v])
-    return np.array([[v]], dtype=np.uint8 if 0 <= v < 256 else np.uint16)
-
-def mat_struct(rows:list[dict]) -> np.ndarray:
-    "A 1xN MATLAB struct array holding `rows`, typed as the real devkit's files are."
-    arr = np.empty((1, len(rows)), dtype=[(k, 'O') for k in rows[0]])
-    for i, row in enumerate(rows): arr[0, i] = tuple(_mat_value(v) for v in row.values())
-    return arr
-
-def mat_cell(strings:list[str]) -> np.ndarray:
-    "A 1xN MATLAB cell array of strings, as `class_names` is stored."
-    arr = np.empty((1, len(strings)), dtype=object)
-    for i, s in enumerate(strings): arr[0, i] = np.array([s])
-    return arr
-
-# %% ../nbs/00_data.ipynb #c016
-def _box(r): return dict(zip(('bbox_x1', 'bbox_y1', 'bbox_x2', 'bbox_y2'), r['box']))
-
-def _save(img, path):
-    path.parent.mkdir(parents=True, exist_ok=True)
-    img.save(path, quality=90)
-
-def _write_official(dest, items, names):
-    "cars_train/, cars_test/, devkit/{cars_meta,cars_train_annos,cars_test_annos}.mat, cars_test_annos_withlabels.mat"
-    (dest/'devkit').mkdir(parents=True, exist_ok=True)
-    scipy.io.savemat(dest/'devkit/cars_meta.mat', dict(class_names=mat_cell(names)))
-    for split, is_test in (('train', False), ('test', True)):
-        rows = [r for r in items if r['is_test'] == is_test]
-        for i, r in enumerate(rows, 1): _save(r['img'], dest/f'cars_{split}'/f'{i:05d}.jpg')
-        annos = [{**_box(r), 'class': r['class_id'], 'fname': f'{i:05d}.jpg'} for i, r in enumerate(rows, 1)]
-        if is_test:
-            scipy.io.savemat(dest/'cars_test_annos_withlabels.mat', dict(annotations=mat_struct(annos)))
-            for a in annos: del a['class']
-        scipy.io.savemat(dest/'devkit'/f'cars_{split}_annos.mat', dict(annotations=mat_struct(annos)))
-
-# %% ../nbs/00_data.ipynb #c017
-def _write_all_in_one(dest, items, names):
-    "car_ims/ and cars_annos.mat (annotations with relative_im_path and test flag, plus class_names)"
-    annos = []
-    for i, r in enumerate(items, 1):
-        _save(r['img'], dest/f'car_ims/{i:06d}.jpg')
-        annos.append({'relative_im_path': f'car_ims/{i:06d}.jpg', **_box(r), 'class': r['class_id'],
-                      'test': int(r['is_test'])})
-    scipy.io.savemat(dest/'cars_annos.mat', dict(annotations=mat_struct(annos), class_names=mat_cell(names)))
-
-def _write_folders(dest, items, names):
-    "train/<class>/ and test/<class>/, with `/` in a class name written `-`"
-    for i, r in enumerate(items, 1):
-        _save(r['img'],
-              dest/('test' if r['is_test'] else 'train')/names[r['class_id'] - 1].replace('/', '-')/f'{i:05d}.jpg')
-
-def _write_csv(dest, items, names):
-    "images/ and cars.csv with fname, label, x1, y1, x2, y2, is_test"
-    rows = []
-    for i, r in enumerate(items, 1):
-        _save(r['img'], dest/f'images/{i:05d}.jpg')
-        rows.append(dict(fname=f'images/{i:05d}.jpg', label=names[r['class_id'] - 1],
-                         **dict(zip(('x1', 'y1', 'x2', 'y2'), r['box'])), is_test=r['is_test']))
-    pd.DataFrame(rows).to_csv(dest/'cars.csv', index=False)
-
-_WRITERS = dict(official=_write_official, all_in_one=_write_all_in_one, folders=_write_folders, csv=_write_csv)
-
-# %% ../nbs/00_data.ipynb #c018
-def make_tiny_cars(
-    dest:str|Path, # Folder to write into (created if missing)
-    layout:str='folders', # 'official', 'all_in_one', 'folders' or 'csv' (see `LAYOUTS`)
-    n_classes:int=3, # How many classes, spread over the 196 (ignored when `class_ids` is given)
-    n_per_class:int=4, # Training images per class
-    n_test_per_class:int=2, # Test images per class
-    size:tuple=(96, 64), # Image size (width, height)
-    class_ids:list|None=None, # Official 1-based class ids to use
-    seed:int=0, # Seed for the drawings
-) -> Path:
-    "A tiny Stanford Cars in `layout`: real JPEG files, `.mat` files in the devkit's exact structure, real class names."
-    if layout not in _WRITERS: raise ValueError(f"Unknown layout {layout!r}; choose one of {', '.join(_WRITERS)}")
-    names, dest = list(stanford_cars_classes()), Path(dest)
-    class_ids = class_ids or [1 + i * (len(names) // n_classes) for i in range(n_classes)]
-    items = [dict(class_id=c, is_test=t, k=k) for c in class_ids
-             for t, n in ((False, n_per_class), (True, n_test_per_class)) for k in range(n)]
-    for i, r in enumerate(items): r['img'], r['box'] = draw_car(r['class_id'], size, seed=seed * 100_003 + i)
-    dest.mkdir(parents=True, exist_ok=True)
-    _WRITERS[layout](dest, items, names)
-    return dest
 
 # %% ../nbs/00_data.ipynb #c024
 def _subdirs(d:Path) -> list[Path]:
@@ -309,14 +209,14 @@ def _csv_files(root): return sorted(Path(root).glob('*.csv'))
 LAYOUTS = {l.name: l for l in (  # tried in this order by `detect_layout`
     Layout('all_in_one', 'car_ims/ and cars_annos.mat',
            lambda r: find_under(r, 'cars_annos.mat') and find_under(r, 'car_ims', True), read_all_in_one,
-           _WRITERS['all_in_one']),
+           WRITERS['all_in_one']),
     Layout('official', 'cars_train/, cars_test/, devkit/cars_meta.mat and devkit/cars_train_annos.mat',
            lambda r: find_under(r, 'cars_train_annos.mat') and find_under(r, 'cars_train', True), read_official,
-           _WRITERS['official']),
+           WRITERS['official']),
     Layout('folders', 'train/<class name>/*.jpg (and test/<class name>/)', _has_class_folders, read_folders,
-           _WRITERS['folders']),
+           WRITERS['folders']),
     Layout('csv', 'a .csv file with a file-name column and a class column', _csv_files,
-           lambda r: read_csv(_csv_files(r)[0]), _WRITERS['csv']),
+           lambda r: read_csv(_csv_files(r)[0]), WRITERS['csv']),
 )}
 
 # %% ../nbs/00_data.ipynb #c041
@@ -522,3 +422,11 @@ def drop_files(df:pd.DataFrame, root:str|Path, files:list) -> pd.DataFrame:
         raise ValueError(f"{len(missing)} of the {len(files)} files to hold out are not in {root} (e.g. {missing[0]}): "
                          "give their paths inside the dataset's folder, as train/<class>/<file>")
     return df[~inside.isin(set(files))].reset_index(drop=True)
+
+# %% ../nbs/00_data.ipynb #c076l
+def held_out_files(csv_path:str|Path) -> list[str]:
+    "The files a CSV names to hold out of training: its `train_crop` column (as `whole-dev/boxes.csv`), else `file`."
+    with open(csv_path, newline='') as f: rows = list(csv.DictReader(f))
+    column = next((c for c in ('train_crop', 'file') if rows and c in rows[0]), None)
+    if column is None: raise ValueError(f"{csv_path} has no train_crop or file column naming the photos to hold out")
+    return sorted({r[column] for r in rows if r[column]})

@@ -6,7 +6,7 @@ Docs: https://car-classifier.github.io/car_classifier/export.html.md"""
 
 # %% ../nbs/03b_export.ipynb #c003
 from __future__ import annotations
-import json, os, warnings
+import csv, json, os, warnings
 from dataclasses import replace
 from pathlib import Path
 
@@ -18,13 +18,15 @@ from .calibrate import (expected_calibration_error, fit_temperature, negative_lo
 from .core import ClassifierConfig, alone
 from .network import load_network, static_same_padding
 from .finder import CarFinder, FinderConfig, box_iou, finder_input, fit_box_offsets
-from .inference import MIN_SIDE, CarClassifier, check_content, open_image
+from .images import MIN_SIDE, check_content, open_image
+from .inference import CarClassifier
 
 # %% auto #0
 __all__ = ['unknown_threshold', 'learner_config', 'WithFeatures', 'export_onnx', 'quantize_static_onnx', 'quantize_onnx',
            'save_classifier', 'free_input_size', 'sharpened', 'tune_input_size', 'half_weights', 'served_logits',
-           'calibrate_served', 'FinderNetwork', 'imagenet_labels', 'finder_batches', 'imagenet_model', 'export_finder',
-           'shift_boxes', 'fit_finder_boxes', 'car_evidence', 'tune_finder']
+           'calibrate_served', 'calibration_line', 'served_size_line', 'FinderNetwork', 'imagenet_labels',
+           'finder_batches', 'imagenet_model', 'export_finder', 'shift_boxes', 'fit_finder_boxes', 'car_evidence',
+           'tune_finder', 'annotated_boxes', 'export_model', 'build_finder']
 
 # %% ../nbs/03b_export.ipynb #c031
 def unknown_threshold(probs:np.ndarray, targets:np.ndarray, keep:float=0.95) -> float:
@@ -215,6 +217,23 @@ def calibrate_served(model_dir:str|Path, images:list, targets:list, precision:fl
             calibration=report).to_json(d/'config.json')
     return report
 
+# %% ../nbs/03b_export.ipynb #c040lines
+def calibration_line(report:dict) -> str:
+    "One line: the temperature fitted, the calibration error before and after, and what the thresholds promise."
+    r = report
+    right = f"{r['named_right']:.1%} of them right" if r['named_right'] is not None else 'none'
+    return (f"Calibrated on {r['photos']} validation photos: temperature {r['temperature']:g} (ECE "
+            f"{r['ece_before']:.3f} -> {r['ece']:.3f}); names the car at {r['threshold']:.0%} or more "
+            f"({r['named']:.0%} of them, {right}), "
+            f"else the make at {r['make_threshold']:.0%} or more ({r['makes_named']} of {r['unsure']}, "
+            f"{r['makes_named_right']} right)")
+
+def served_size_line(acc:dict, model:str|Path) -> str:
+    "One line: the input size now served and the validation accuracy (clean / sharpened) at each size tried."
+    size = ClassifierConfig.from_json(Path(model)/'config.json').input_size
+    return (f"Served at {size} px, the best on the validation split, clean / sharpened (" +
+            ', '.join(f"{s} px {a['clean']:.1%} / {a['sharpened']:.1%}" for s, a in acc.items()) + ")")
+
 # %% ../nbs/03b_export.ipynb #c041b
 class FinderNetwork(nn.Module):
     "An ImageNet network's logits, and each of `classes`' activation map: its weights applied at every cell."
@@ -324,3 +343,38 @@ def tune_finder(finder_dir:str|Path, cars:list, non_cars:list, boxes:list=(), mo
     finder.cfg.notes = json.dumps(report)
     finder.cfg.to_json(d/'config.json')
     return report
+
+# %% ../nbs/03b_export.ipynb #c041t
+def annotated_boxes(csv_path:str|Path) -> list[tuple]:
+    "(photo, (x1, y1, x2, y2)) pairs from a CSV with columns file, x1, y1, x2, y2 (files relative to the CSV's folder)."
+    path = Path(csv_path)
+    with open(path, newline='') as f: rows = list(csv.DictReader(f))
+    missing = {'file', 'x1', 'y1', 'x2', 'y2'} - set(rows[0] if rows else {})
+    if missing: raise ValueError(f"{path} lacks the column(s) {', '.join(sorted(missing))}: it needs file,x1,y1,x2,y2")
+    return [(str(path.parent/r['file']), tuple(float(r[k]) for k in ('x1', 'y1', 'x2', 'y2'))) for r in rows]
+
+# %% ../nbs/03b_export.ipynb #c041w
+def export_model(model_dir:str|Path, int8_data=None) -> list[Path]:
+    "Write `model.onnx` (from `model.safetensors`) and, given a dataset, `model.int8.onnx` into `model_dir`; the files."
+    from car_classifier.data import cars_dataframe
+    weights = Path(model_dir)/'model.safetensors'
+    if not weights.exists() and not int8_data:
+        raise FileNotFoundError(f"{weights} not found: export writes model.onnx from the PyTorch weights of a "
+                                "folder written by `car-classifier train`; for a folder with model.onnx only, give "
+                                "--int8 DATA")
+    written = [export_onnx(model_dir)] if weights.exists() else []
+    if int8_data:
+        df = cars_dataframe(int8_data)
+        written.append(quantize_onnx(model_dir, list(df[~df.is_test].sample(frac=1, random_state=0).fname)))
+    return written
+
+def build_finder(out:str|Path, weights=None, calibrate=None, cars=None, non_cars=None, boxes=None, model=None) -> tuple:
+    "A finder built into `out` (8 bits given photos to `calibrate` on), tuned on `cars` and `non_cars`: (out, report)."
+    from car_classifier.inference import image_files
+    if bool(cars) != bool(non_cars): raise ValueError("Tuning needs both --cars and --non-cars photos")
+    photos = lambda sources: [p for p, error in image_files(sources or []) if error is None]
+    calibration = photos(calibrate)
+    if calibrate and not calibration: raise FileNotFoundError(f"No photos in {' '.join(map(str, calibrate))}")
+    out = export_finder(out, weights, calibration)
+    if not cars: return out, None
+    return out, tune_finder(out, photos(cars), photos(non_cars), annotated_boxes(boxes) if boxes else [], model)

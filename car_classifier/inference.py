@@ -6,7 +6,7 @@ Docs: https://car-classifier.github.io/car_classifier/inference.html.md"""
 
 # %% ../nbs/03_inference.ipynb #c003
 from __future__ import annotations
-import io, json, math, os, re
+import glob, os, re
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from functools import partial
@@ -18,130 +18,14 @@ from PIL import Image
 from fastcore.basics import patch, store_attr
 
 from .calibrate import served_probabilities
-from .core import MAX_PIXELS, ClassifierConfig, makes_of, parse_car_name, softmax, to_rgb
+from .core import IMAGE_SUFFIXES, ClassifierConfig, makes_of, parse_car_name
 from .finder import CarFinder, Sighting, crop_box, onnx_session
+# re-exported: these are part of this module's API too
+from .images import MIN_SIDE, check_content, open_image, prepare, resize_item
 
 # %% auto #0
-__all__ = ['MIN_SIDE', 'ANSWERS', 'MODEL_FILES', 'BACKENDS', 'resize_item', 'area_resize', 'torch_linspace', 'linear_resize',
-           'prepare', 'open_image', 'check_content', 'CarGuess', 'CarPrediction', 'article', 'packaged_model_dir',
-           'hub_files', 'CarClassifier', 'head_gradient', 'head_layers_np']
-
-# %% ../nbs/03_inference.ipynb #c008
-def resize_item(img:Image.Image, size:int, method:str='squish', antialias:bool=True) -> Image.Image:
-    "Resize to `size` square as fastai's `Resize` does (squished or centre-cropped); without `antialias`, as OpenCV."
-    if method == 'crop':
-        side = min(img.size)
-        left, top = (img.width - side) // 2, (img.height - side) // 2
-        img = img.crop((left, top, left + side, top + side))
-    elif method != 'squish': raise ValueError(f"Unsupported resize method {method!r}; use 'squish' or 'crop'")
-    if antialias or max(img.size) <= size: return img.resize((size, size), Image.BILINEAR)
-    return img.transform((size, size), Image.AFFINE, (img.width / size, 0, 0, 0, img.height / size, 0), Image.BILINEAR)
-
-# %% ../nbs/03_inference.ipynb #c009
-def _windows(n_in:int, n_out:int) -> tuple[np.ndarray, np.ndarray]:
-    "Start and end of each output pixel's window, as adaptive average pooling (torch's `mode='area'`) chooses them."
-    i = np.arange(n_out)
-    return i * n_in // n_out, -(-(i + 1) * n_in // n_out)
-
-def area_resize(x:np.ndarray, h:int, w:int) -> np.ndarray:
-    "Shrink NHWC uint8 images to `h` x `w`, each pixel the mean of its window (torch's `interpolate(mode='area')`)."
-    acc, counts = (np.int32 if x.shape[1] * x.shape[2] < 2**23 else np.int64), []  # sums of uint8 values: exact
-    for axis, n in ((1, h), (2, w)):
-        start, end = _windows(x.shape[axis], n)
-        c = np.cumsum(x, axis=axis, dtype=acc)
-        c = np.concatenate([np.zeros_like(c.take([0], axis)), c], axis)
-        x = c.take(end, axis) - c.take(start, axis)
-        counts.append(end - start)
-    return x.astype(np.float32) / np.outer(*counts)[None, :, :, None].astype(np.float32)
-
-# %% ../nbs/03_inference.ipynb #c010
-def torch_linspace(n:int) -> np.ndarray:
-    "`torch.linspace(-1, 1, n)` to the last bit: each half is computed from its own end, rounded once."
-    step, i = np.float64(np.float32(2) / np.float32(n - 1)), np.arange(n, dtype=np.float64)
-    return np.where(i < n // 2, -1 + step * i, 1 - step * (n - 1 - i)).astype(np.float32)
-
-def _linear(n_in:int, n_out:int) -> tuple:
-    "Each sample's two neighbours and their weights, for bilinear sampling with aligned corners, as `grid_sample` does."
-    p = (torch_linspace(n_out) + 1) / 2 * np.float32(n_in - 1)
-    i0 = np.clip(np.floor(p).astype(np.int64), 0, n_in - 1)
-    return i0, np.minimum(i0 + 1, n_in - 1), (i0 + 1 - p).astype(np.float32), (p - i0).astype(np.float32)
-
-def linear_resize(x:np.ndarray, h:int, w:int) -> np.ndarray:
-    "Resize NHWC images to `h` x `w` bilinearly with aligned corners (fastai's `grid_sample` on an identity grid)."
-    x = x.astype(np.float32, copy=False)
-    for axis, n in ((1, h), (2, w)):
-        i0, i1, w0, w1 = _linear(x.shape[axis], n)
-        shape = [-1 if a == axis else 1 for a in range(4)]
-        x = x.take(i0, axis) * w0.reshape(shape) + x.take(i1, axis) * w1.reshape(shape)
-    return x
-
-# %% ../nbs/03_inference.ipynb #c011
-def prepare(items:np.ndarray, cfg:ClassifierConfig, batch_resize:bool|None=None) -> np.ndarray:
-    "Normalised float32 NCHW input from NHWC uint8 images at `item_size`, as fastai's validation transforms make it."
-    x, size = items, cfg.input_size
-    if (cfg.batch_resize if batch_resize is None else batch_resize) or x.shape[1:3] != (size, size):
-        d = min(x.shape[1], x.shape[2]) / size / 2
-        if d > 1: x = area_resize(x, math.floor(x.shape[1] * (1 / d)), math.floor(x.shape[2] * (1 / d)))
-        x = linear_resize(x, size, size)
-    mean, std = np.float32(255) * np.array(cfg.mean, np.float32), np.float32(255) * np.array(cfg.std, np.float32)
-    x = (x.astype(np.float32, copy=False) - mean) / std
-    return np.ascontiguousarray(x.transpose(0, 3, 1, 2))
-
-# %% ../nbs/03_inference.ipynb #c015
-def _array_to_image(a:np.ndarray) -> Image.Image:
-    "A PIL image from an HxW or HxWxC array of integers, or floats in [0, 1]."
-    if a.ndim not in (2, 3) or (a.ndim == 3 and a.shape[2] not in (1, 3, 4)):
-        raise ValueError(f"An image array must be HxW or HxWx1/3/4; got shape {a.shape}")
-    if a.size == 0: raise ValueError("The image array is empty")
-    if a.dtype.kind == 'f': a = np.clip(a * 255, 0, 255).astype(np.uint8)
-    elif a.dtype == np.uint16: a = (a // 257).astype(np.uint8)
-    elif a.dtype != np.uint8: a = np.clip(a, 0, 255).astype(np.uint8)
-    return Image.fromarray(a[..., 0] if a.ndim == 3 and a.shape[2] == 1 else a)
-
-# %% ../nbs/03_inference.ipynb #c016
-def open_image(source, max_pixels:int=MAX_PIXELS, draft:int|None=None) -> Image.Image:
-    "An upright RGB image from a path, bytes, PIL image or array; ValueError for empty, corrupt, cut or huge input."
-    if isinstance(source, np.ndarray): return to_rgb(_array_to_image(source))
-    if isinstance(source, Image.Image): img = source
-    else:
-        if isinstance(source,
-                      (bytes, bytearray,
-                       memoryview)): name, n_bytes, source = 'the image data', len(source), io.BytesIO(bytes(source))
-        elif isinstance(source, (str, Path)): name, n_bytes = str(source), Path(source).stat().st_size
-        else:
-            raise TypeError(f"Cannot read an image from a {type(source).__name__}; pass a path, bytes, a PIL image or "
-                            "a NumPy array")
-        if n_bytes == 0: raise ValueError(f"{name} is empty (0 bytes)")
-        try: img = Image.open(source)
-        except Image.DecompressionBombError as e:  # a header declaring twice Pillow's limit: refused unread
-            pixels = re.search(r'\((\d+) pixels\)', str(e))
-            declared = f"{int(pixels[1]):,}" if pixels else 'too many'
-            raise ValueError(f"The image is too large: {name} declares {declared} pixels, over the limit of "
-                             f"{max_pixels:,}") from None
-        except Exception:
-            raise ValueError(f"{name} is not an image Pillow can read (JPEG, PNG, WebP, BMP, TIFF, GIF...)") from None
-    if img.width * img.height > max_pixels:
-        raise ValueError(f"The image is too large: {img.width}x{img.height} pixels is over the limit of {max_pixels:,}")
-    width = img.width
-    if draft and img.format == 'JPEG':
-        img.draft('RGB', (draft, draft))  # decode at 1/2, 1/4 or 1/8 scale when that still covers `draft`
-    try: img.load()
-    except Exception as e:
-        raise ValueError(f"The image is {'truncated' if 'truncated' in str(e) else 'corrupt'}: {e}") from None
-    if img.width != width: img.info['draft_scale'] = width / img.width  # the photo's pixels per decoded pixel
-    return to_rgb(img)
-
-# %% ../nbs/03_inference.ipynb #c019b
-MIN_SIDE = 32  # pixels: below this on either side, nothing can be recognised
-
-def check_content(img:Image.Image, name:str='The image') -> Image.Image:
-    "`img` itself when it can show a car; ValueError when it is too small or a single flat colour."
-    if min(img.size) < MIN_SIDE:
-        raise ValueError(f"{name} is too small to show a car: {img.width}x{img.height} pixels; send a photo of at "
-                         f"least {MIN_SIDE} pixels a side")
-    lo, hi = img.convert('L').getextrema()
-    if hi - lo < 8: raise ValueError(f"{name} is blank (a single colour): there is no car in it to recognise")
-    return img
+__all__ = ['ANSWERS', 'MODEL_FILES', 'BACKENDS', 'CarGuess', 'CarPrediction', 'article', 'packaged_model_dir', 'hub_files',
+           'CarClassifier', 'image_files', 'prediction_row', 'head_gradient', 'head_layers_np']
 
 # %% ../nbs/03_inference.ipynb #c021
 @dataclass
@@ -400,14 +284,66 @@ def predict(self:CarClassifier, image, k:int=5, locate:bool=True) -> CarPredicti
 
 # %% ../nbs/03_inference.ipynb #c029b
 @patch
+def predict_rows(self:CarClassifier, images:list, k:int=5, bs:int=32, locate:bool=True, workers:int|None=None):
+    "Yield (image, prediction or None, error or None) for each of `images`, in order, read and answered `bs` a time."
+    # an item may be a (path, error) pair, as `image_files` gives them: one with an error is passed on as it is
+    workers = workers or min(os.cpu_count() or 1, 4)  # threads that read a batch's photos and prepare its input
+    rows = [im if isinstance(im, tuple) and len(im) == 2 else (im, None) for im in images]
+    def read(row):
+        image, error = row
+        if error is not None: return None, error
+        try: return self.read(image, locate), None
+        except (ValueError, OSError) as e: return None, str(e)
+    with ThreadPoolExecutor(workers) as pool:
+        for i in range(0, len(rows), bs):
+            chunk = rows[i:i + bs]
+            read_rows = list(pool.map(read, chunk))
+            items = [r[0] for r, _ in read_rows if r is not None]
+            probs = iter(self.probabilities([], np.concatenate(items), workers) if items else [])
+            for (image, _), (r, error) in zip(chunk, read_rows):
+                yield image, None if error else self._answer(next(probs), k, r[1], r[2]), error
+
+@patch
 def predict_batch(self:CarClassifier, images:list, k:int=5, locate:bool=True) -> list[CarPrediction]:
     "The top-`k` guesses for each of `images`, in one forward pass; a bad image raises a ValueError naming it."
-    read = []
-    for i, im in enumerate(images):
-        try: read.append(self.read(im, locate))
-        except ValueError as e: raise ValueError(f"Image {i}: {e}") from None
-    probs = self.probabilities([], np.concatenate([items for items, _, _ in read]))
-    return [self._answer(p, k, sighting, scale) for p, (_, sighting, scale) in zip(probs, read)]
+    rows = list(self.predict_rows(images, k, bs=max(len(images), 1), locate=locate))
+    if bad := next(((i, e) for i, (_, _, e) in enumerate(rows) if e), None):
+        raise ValueError(f"Image {bad[0]}: {bad[1]}")
+    return [pred for _, pred, _ in rows]
+
+# %% ../nbs/03_inference.ipynb #c052g
+def _is_glob(s:str) -> bool: return any(c in s for c in '*?[')
+
+def image_files(sources:list) -> list[tuple[str, str|None]]:
+    "(path, error) for each photo that `sources` (files, folders, globs) names; the error says why a source names none."
+    found = []
+    for s in map(str, sources):
+        p = Path(s)
+        if p.is_dir():
+            inside = sorted(str(f) for f in p.rglob('*') if f.is_file() and f.suffix.lower() in IMAGE_SUFFIXES)
+            found += [(f, None)
+                      for f in inside] or [(s, f"{s} holds no image files ({', '.join(sorted(IMAGE_SUFFIXES))})")]
+        elif p.exists(): found.append((s, None))
+        elif _is_glob(s):
+            found += [(f, None) for f in sorted(glob.glob(s, recursive=True))
+                      if Path(f).is_file()] or [(s, f"No file matches {s}")]
+        else: found.append((s, f"No such file or folder: {s}"))
+    return found
+
+# %% ../nbs/03_inference.ipynb #c052j
+def prediction_row(path:str, pred, error:str|None, k:int=5) -> dict:
+    "One flat row: path, answer (not a car / unsure / known), the evidence, make, box, the k guesses, error."
+    row = dict(path=path, answer='' if pred is None else pred.answer)
+    d = pred.to_dict() if pred is not None else {}
+    for key in ('is_car', 'car_probability', 'is_known', 'make', 'make_probability'):
+        v = d.get(key, '')
+        row[key] = round(v, 4) if isinstance(v, float) else '' if v is None else v
+    box = d.get('box') or [''] * 4
+    row.update(zip(('box_x1', 'box_y1', 'box_x2', 'box_y2'), box))
+    for j in range(k):
+        g = pred.guesses[j] if pred is not None and j < len(pred.guesses) else None
+        row[f'label_{j + 1}'], row[f'probability_{j + 1}'] = (g.label, round(g.probability, 4)) if g else ('', '')
+    return dict(row, error=error or '')
 
 # %% ../nbs/03_inference.ipynb #c037
 def head_gradient(layers:list, v:np.ndarray, c:int, eps:float=1e-5) -> np.ndarray:

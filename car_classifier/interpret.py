@@ -18,13 +18,13 @@ from fastai.callback.core import Callback
 
 from .calibrate import expected_calibration_error, plot_reliability
 from .core import makes_of, parse_car_name
-from .inference import open_image
+from .images import open_image
 
 # %% auto #0
 __all__ = ['predict_probs', 'make_of', 'topk_accuracy', 'car_metrics', 'per_class_report', 'evaluate', 'most_confused',
            'plot_most_confused', 'plot_confusion', 'plot_confusion_by_make', 'plot_confusion_top', 'plot_per_class_f1',
            'plot_top_losses', 'accuracy_by_make', 'plot_accuracy_by_make', 'grad_cam', 'plot_grad_cam',
-           'grad_cam_figure', 'write_report']
+           'grad_cam_figure', 'write_report', 'evaluate_folder']
 
 # %% ../nbs/02_interpret.ipynb #c006
 class _MirrorBatches(Callback):
@@ -229,3 +229,21 @@ def write_report(res:dict, out:str|Path, n_confused:int=15) -> Path:
                        ('reliability', lambda s: plot_reliability({'as served': p}, t, save=s))):
         plt.close(plot(out/f'{name}.png'))
     return out
+
+# %% ../nbs/02_interpret.ipynb #c032f
+def evaluate_folder(model, data, out:str|Path, tta:bool=False, **serving) -> dict:
+    "`evaluate` a saved `model` (folder or Hub id, served as `serving` says) on the test split of `data`, into `out`."
+    from car_classifier.data import cars_dataframe
+    from car_classifier.inference import CarClassifier
+    from car_classifier.phases import plot_training
+    clf, df = CarClassifier.from_pretrained(model, **serving), cars_dataframe(data)
+    test = df[df.is_test & df.label.notna()]
+    if test.empty: raise ValueError(f"{data} has no labelled test images (see `car-classifier data {data}`)")
+    res = evaluate(clf, test, tta=tta)
+    out = write_report(res, out)
+    worst = np.argsort(res['probs'][np.arange(len(res['targets'])), res['targets']])[:4]
+    grad_cam_figure(clf, [res['fnames'][i] for i in worst], out/'grad_cam.png')
+    if (record := Path(model)/'record.json').exists():
+        fig = plot_training(json.loads(record.read_text()))
+        fig.savefig(out/'training.png', dpi=80); plt.close(fig)
+    return res

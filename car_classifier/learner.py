@@ -1,4 +1,4 @@
-"""Fine-tune ResNet34 or any timm backbone on Stanford Cars: learning rates found by `lr_find`, discriminative learning rates after unfreezing, checkpoints to resume from, and data-parallel training on `accelerate`.
+"""Build a fastai `Learner` for Stanford Cars from ResNet34 or any timm backbone: ImageNet weights from a file, the metrics, channels-last batches, BatchNorm statistics kept as pretrained.
 
 Docs: https://car-classifier.github.io/car_classifier/learner.html.md"""
 
@@ -6,13 +6,10 @@ Docs: https://car-classifier.github.io/car_classifier/learner.html.md"""
 
 # %% ../nbs/01_learner.ipynb #c003
 from __future__ import annotations
-import copy, ctypes, dataclasses, difflib, json, math, os, random, socket, tempfile, time, urllib.error
-from dataclasses import replace
+import ctypes, difflib, random, socket, urllib.error
 from pathlib import Path
 
-import numpy as np, pandas as pd, torch, timm
-import matplotlib.pyplot as plt
-from fastcore.basics import store_attr
+import torch, timm
 from fastcore.foundation import L
 from fastcore.meta import delegates
 from safetensors.torch import load_file
@@ -21,39 +18,22 @@ from fastai.callback.channelslast import ChannelsLast
 from fastai.callback.core import Callback, TrainEvalCallback
 from fastai.callback.fp16 import MixedPrecision  # importing it adds Learner.to_fp16
 from fastai.callback.mixup import MixUp
-from fastai.callback.progress import CSVLogger
-from fastai.callback.schedule import SuggestionMethod
-from fastai.callback.tracker import EarlyStoppingCallback, SaveModelCallback
-from fastai.data.core import DataLoaders
+import fastai.callback.schedule  # adds Learner.fit_one_cycle and Learner.lr_find
 from fastai.data.transforms import Normalize
-from fastai.distributed import DistributedDL, DistributedTrainer
 from fastai.learner import Learner
 from fastai.losses import CrossEntropyLossFlat, LabelSmoothingCrossEntropyFlat
 from fastai.metrics import F1Score, accuracy, top_k_accuracy
-from fastai.torch_core import num_distrib, rank_distrib, set_seed
+from fastai.torch_core import set_seed
 from fastai.vision.core import imagenet_stats
 from fastai.vision.learner import model_meta, vision_learner
-from fastprogress.fastprogress import progress_bar
-from torch import Tensor, nn
-import torch.nn.functional as F
-from torch.utils.data import TensorDataset
+from torch import nn
 
-from .core import RECIPES, Recipe, alone, comparison_recipe, recipe
-from .data import cars_dataloaders
-from .inference import CarClassifier
-from .interpret import evaluate
+from .core import moved_names
 
 # %% auto #0
-__all__ = ['TORCHVISION_ARCHS', 'SUGGESTIONS', 'resolve_arch', 'load_state_dict_file', 'top5_accuracy', 'cars_metrics',
-           'match_normalize', 'seed_everything', 'plain_channels_last', 'ChannelsLastBatches', 'reuse_freed_memory',
-           'FreezeBNStats', 'network_error', 'cars_learner', 'onnx_teacher', 'nchw_array', 'Distill', 'teacher_cost',
-           'CarsDistributedDL', 'CarsDistributedTrainer', 'setup_distributed', 'teardown_distributed',
-           'distributed_cbs', 'data_parallel', 'broadcast_value', 'find_lr', 'epoch_ran', 'rng_state', 'set_rng_state',
-           'write_checkpoint', 'EpochCheckpoint', 'read_checkpoint', 'BestModelSaver', 'EarlyStopper', 'HistoryLogger',
-           'training_cbs', 'unfrozen_lr', 'size_schedule', 'resizing_tfms', 'batch_size_px', 'set_batch_size_px',
-           'ProgressiveResize', 'phase_sizes', 'body_features', 'probe_head', 'fine_tune_with_lr_find', 'plot_training',
-           'hardware_recipe', 'sized_recipe', 'all_reduce_grads', 'images_per_second', 'epoch_overhead', 'plan_epochs',
-           'budget_plan', 'recipe_dataloaders', 'recipe_cbs', 'fit_recipe', 'compare_configs']
+__all__ = ['TORCHVISION_ARCHS', 'resolve_arch', 'load_state_dict_file', 'top5_accuracy', 'cars_metrics', 'match_normalize',
+           'seed_everything', 'plain_channels_last', 'ChannelsLastBatches', 'uses_channels_last', 'reuse_freed_memory',
+           'FreezeBNStats', 'network_error', 'cars_learner']
 
 # %% ../nbs/01_learner.ipynb #c006
 TORCHVISION_ARCHS = {f.__name__: f for f in model_meta if callable(f) and f.__module__.startswith('torchvision')}
@@ -131,7 +111,9 @@ class ChannelsLastBatches(ChannelsLast):
     "fastai's `ChannelsLast`, also giving the model each image batch channels-last, as a plain tensor."
     def before_batch(self): self.learn.xb = tuple(plain_channels_last(x) for x in self.xb)
 
-def _channels_last(learn) -> bool: return any(isinstance(cb, ChannelsLast) for cb in learn.cbs)
+def uses_channels_last(learn) -> bool:
+    "True when `learn` trains channels-last (its batches must then be given so too, as `plain_channels_last` does)."
+    return any(isinstance(cb, ChannelsLast) for cb in learn.cbs)
 
 # %% ../nbs/01_learner.ipynb #c016n
 _M_TRIM_THRESHOLD, _M_MMAP_MAX = -1, -4  # glibc's mallopt parameters (malloc.h)
@@ -196,567 +178,17 @@ def cars_learner(
     learn.arch_name, learn.arch_kind = arch, kind
     return learn
 
-# %% ../nbs/01_learner.ipynb #c016l
-def onnx_teacher(model_dir:str|Path, threads:int|None=None):
-    "(logits function, mean, std, classes) of the model in `model_dir`, in ONNX Runtime as `CarClassifier` serves it."
-    d = Path(model_dir)
-    if not ((d/'config.json').exists() and ((d/'model.onnx').exists() or (d/'model.int8.onnx').exists())):
-        raise FileNotFoundError(f"No teacher in {d}: it needs config.json and model.onnx (or model.int8.onnx), as "
-                                "`car-classifier train` writes them")
-    clf = CarClassifier.from_pretrained(d, backend='onnx', threads=threads or torch.get_num_threads(), finder=False)
-    name = clf.session.get_inputs()[0].name
-    def logits(x:np.ndarray) -> np.ndarray: return clf.session.run(['logits'], {name: x})[0]
-    return logits, clf.cfg.mean, clf.cfg.std, clf.cfg.classes
-
-def nchw_array(x:Tensor) -> np.ndarray:
-    "A batch as the contiguous float32 NCHW array ONNX Runtime reads (from channels-last too)."
-    return np.ascontiguousarray(x.detach().float().cpu().contiguous().numpy())
-
-class Distill(Callback):
-    "Also train towards `teacher`'s probabilities on each augmented training batch (`distill` of the loss)."
-    def __init__(self, teacher, # Called with a normalised NCHW float32 array, returns logits (e.g. `onnx_teacher`)
-                 mean=None, std=None, # The teacher's normalisation, when it differs from the learner's
-                 distill:float=0.5, # Share of the loss that is the teacher's
-                 temperature:float=1., # Both logits are divided by this before the softmax
-                 classes=None): # The teacher's classes, in the order of its outputs (None: the learner's vocab)
-        store_attr('teacher,mean,std,distill,temperature,classes')
-
-    def before_fit(self):
-        "Read the teacher's outputs in the learner's class order, and give it inputs in its own normalisation."
-        vocab, self.idx, self.affine = list(self.dls.vocab), None, None
-        dl = self.dls.train.dl if isinstance(self.dls.train, DistributedDL) else self.dls.train  # DDP wraps it
-        norm = next((t for t in getattr(dl.after_batch, 'fs', []) if isinstance(t, Normalize)), None)
-        if self.mean is not None and norm is not None:  # x * a + b: from the learner's normalisation to the teacher's
-            mean, std = (torch.tensor(v).view(1, -1, 1, 1) for v in (self.mean, self.std))
-            a = norm.std.view(1, -1, 1, 1).cpu() / std
-            self.affine = a, (norm.mean.view(1, -1, 1, 1).cpu() - mean) / std
-        if self.classes is None or list(self.classes) == vocab: return
-        if missing := sorted(set(vocab) - set(self.classes)):
-            raise ValueError(f"The teacher does not know {len(missing)} of the learner's {len(vocab)} classes (e.g. "
-                             f"{missing[:3]}): distil from a model trained on these classes (or more)")
-        self.idx = torch.tensor([list(self.classes).index(v) for v in vocab])
-
-    def _teacher_input(self, x:Tensor) -> np.ndarray:
-        "`x` as the teacher expects it: renormalised from the learner's statistics to the teacher's, NCHW."
-        if self.affine is not None: x = x * self.affine[0].to(x) + self.affine[1].to(x)
-        return nchw_array(x)
-
-    def after_loss(self):
-        if not self.training or self.distill == 0: return
-        T = self.temperature
-        t = torch.from_numpy(self.teacher(self._teacher_input(self.xb[0]))).to(self.pred)
-        if self.idx is not None: t = t[:, self.idx]
-        if t.shape != self.pred.shape:
-            raise ValueError(f"The teacher gives {t.shape[1]} classes, the network {self.pred.shape[1]}: distil "
-                             "only from a model trained on the same classes")
-        kd = F.kl_div(F.log_softmax(self.pred / T, 1), F.log_softmax(t / T, 1), log_target=True,
-                      reduction='batchmean') * T * T
-        self.learn.loss_grad = (1 - self.distill) * self.loss_grad + self.distill * kd
-        self.learn.loss = self.loss_grad.clone().detach()
-
-def teacher_cost(cbs) -> callable|None:
-    "The work `Distill` among `cbs` adds to each training step (its teacher's forward pass), for `plan_epochs` to time."
-    d = next((cb for cb in cbs if isinstance(cb, Distill)), None)
-    return None if d is None else lambda xb: d.teacher(nchw_array(xb))
-
-# %% ../nbs/01_learner.ipynb #c024
-class CarsDistributedDL(DistributedDL):
-    "fastai's `DistributedDL`, broadcasting shuffled indices on the backend's device; keeps this process's `shard`."
-    def get_idxs(self):
-        self.shard = super().get_idxs()
-        return self.shard
-
-    def _broadcast(self, t, rank):
-        device = 'cuda' if torch.distributed.get_backend() == 'nccl' else 'cpu'
-        t = torch.tensor(t, dtype=torch.long, device=device)
-        torch.distributed.broadcast(t, rank)
-        return t.cpu().tolist()
-
-class CarsDistributedTrainer(DistributedTrainer):
-    "fastai's `DistributedTrainer` for CPU (gloo) and GPU (nccl) alike: SyncBatchNorm on CUDA only."
-    def __init__(self, **kwargs):
-        super().__init__(sync_bn=torch.cuda.is_available(), cpu=not torch.cuda.is_available(), **kwargs)
-    def _wrap_dl(self, dl):
-        return dl if isinstance(dl, DistributedDL) else CarsDistributedDL(dl, device=self.learn.model.device)
-
-# %% ../nbs/01_learner.ipynb #c025
-def setup_distributed():
-    "Join the process group when launched by `accelerate launch` or `torchrun` (gloo on the CPU, nccl on GPUs)."
-    if num_distrib() > 1:
-        from accelerate import PartialState
-        PartialState(cpu=not torch.cuda.is_available())
-
-def teardown_distributed():
-    "Leave the process group at the end: gloo's threads, still running at interpreter exit, would abort the process."
-    if torch.distributed.is_available() and torch.distributed.is_initialized():
-        torch.distributed.destroy_process_group()
-
-def distributed_cbs() -> list:
-    "The callbacks one `fit` needs when several processes train together (none in a single process)."
-    return [CarsDistributedTrainer()] if num_distrib() > 1 else []
-
-def data_parallel() -> bool:
-    "True in each of several processes that have joined one process group (`torchrun`, `accelerate launch`)."
-    return num_distrib() > 1 and torch.distributed.is_initialized()
-
-def broadcast_value(value):
-    "`value` as rank 0 has it, in every process (itself when there is one process)."
-    if not data_parallel(): return value
-    box = [value]
-    torch.distributed.broadcast_object_list(box, src=0)
-    return box[0]
-
-# %% ../nbs/01_learner.ipynb #c027
-SUGGESTIONS = {'valley': SuggestionMethod.Valley, 'slide': SuggestionMethod.Slide, 'minimum': SuggestionMethod.Minimum,
-               'steep': SuggestionMethod.Steep}
-
-def find_lr(learn:Learner, suggest:str='valley', num_it:int=100) -> dict:
-    "Run `lr_find` and return the suggested learning rate with the curve it came from."
-    if suggest not in SUGGESTIONS:
-        raise ValueError(f"Unknown lr_find suggestion {suggest!r}; choose one of {', '.join(SUGGESTIONS)}")
-    found = None
-    if rank_distrib() == 0:
-        with alone():
-            lr = float(learn.lr_find(num_it=num_it, suggest_funcs=(SUGGESTIONS[suggest],), show_plot=False)[0])
-        found = dict(lr=lr, suggest=suggest, lrs=[float(x) for x in learn.recorder.lrs],
-                     losses=[float(x) for x in learn.recorder.losses])
-    return broadcast_value(found)
-
-# %% ../nbs/01_learner.ipynb #c030
-def epoch_ran(learn:Learner) -> bool:
-    "False for an epoch `fit(start_epoch=...)` skipped: fastai still calls `after_epoch` for it, with nothing recorded."
-    return bool(learn.recorder.values and learn.recorder.values[-1])
-
-def rng_state(learn:Learner) -> dict:
-    "The state of the random generators training uses (Python, NumPy, PyTorch, train loader), as JSON-ready lists."
-    name, keys, pos, has_gauss, gauss = np.random.get_state()
-    loader = getattr(learn.dls.train, 'rng', None)
-    return dict(python=random.getstate(), numpy=[name, keys.tolist(), pos, has_gauss, gauss],
-                torch=torch.get_rng_state().tolist(),
-                loader=loader.getstate() if loader else None)
-
-def set_rng_state(learn:Learner, s:dict):
-    "Put the random generators back in the state `rng_state` returned (read back from JSON)."
-    as_state = lambda v: (v[0], tuple(v[1]), v[2])  # JSON turned random's tuples into lists
-    random.setstate(as_state(s['python']))
-    np.random.set_state((s['numpy'][0], np.array(s['numpy'][1], dtype=np.uint32), *s['numpy'][2:]))
-    torch.set_rng_state(torch.tensor(s['torch'], dtype=torch.uint8))
-    if s['loader'] and getattr(learn.dls.train, 'rng', None): learn.dls.train.rng.setstate(as_state(s['loader']))
-
-def write_checkpoint(learn:Learner, phase:str, epoch:int, lr:float, record:dict):
-    "Save model and optimiser (`models/last.pth`), each rank's random state, and the epoch in `checkpoint.json`."
-    learn.save('last', with_opt=True)
-    (learn.path/learn.model_dir/f'rng{rank_distrib()}.json').write_text(json.dumps(rng_state(learn)))
-    trackers = {type(cb).__name__: cb.state() for cb in learn.cbs
-                if isinstance(cb, _Resumable)}  # best so far, for the phase's end
-    state = dict(phase=phase, epoch=epoch, lr=lr, record=record, trackers=trackers)
-    if rank_distrib() == 0: (learn.path/'checkpoint.json').write_text(json.dumps(state, indent=1))
-
-class EpochCheckpoint(Callback):
-    "Write a checkpoint after every epoch."
-    order = 70
-    def __init__(self, phase:str, lr:float, record:dict): self.phase, self.lr, self.record = phase, lr, record
-    def after_epoch(self):
-        if epoch_ran(self.learn): write_checkpoint(self.learn, self.phase, self.epoch, self.lr, self.record)
-
-# %% ../nbs/01_learner.ipynb #c031
-def read_checkpoint(learn:Learner) -> dict|None:
-    "The state `EpochCheckpoint` last wrote under `learn.path`, weights, optimiser and random state loaded; or None."
-    f = learn.path/'checkpoint.json'
-    if not f.exists(): return None
-    state = json.loads(f.read_text())
-    learn.unfreeze() if state['phase'] == 'unfrozen' else learn.freeze()
-    learn.load('last', with_opt=True)
-    if (rng := learn.path/learn.model_dir/f'rng{rank_distrib()}.json').exists():
-        set_rng_state(learn, json.loads(rng.read_text()))
-    return state
-
-# %% ../nbs/01_learner.ipynb #c033
-class _Resumable:
-    "A fastai tracker that ignores epochs skipped on resume and takes its best value and patience from the checkpoint."
-    carried = None
-    def before_fit(self):
-        super().before_fit()
-        if self.carried: self.best, self.wait = self.carried['best'], self.carried['wait']
-        self.carried = None
-    def after_epoch(self):
-        if epoch_ran(self.learn): super().after_epoch()
-    def state(self) -> dict: return dict(best=float(self.best), wait=getattr(self, 'wait', 0))
-
-class BestModelSaver(_Resumable, SaveModelCallback):
-    "fastai's `SaveModelCallback`, resumable: the model it loads at the end is the best of the phase, crash or not."
-
-class EarlyStopper(_Resumable, EarlyStoppingCallback):
-    "fastai's `EarlyStoppingCallback`, resumable."
-
-class HistoryLogger(CSVLogger):
-    "fastai's `CSVLogger` (appending), without lines for epochs skipped on resume, written by rank 0 only."
-    def __init__(self, fname='history.csv'): super().__init__(fname, append=True)
-    def before_fit(self):
-        if rank_distrib() == 0: super().before_fit()
-    def after_fit(self):
-        if rank_distrib() == 0: super().after_fit()
-    def _write_line(self, log):
-        if epoch_ran(self.learn): super()._write_line(log)
-
-# %% ../nbs/01_learner.ipynb #c034
-def training_cbs(monitor:str='accuracy', patience:int|None=None) -> list:
-    "Save the best model by `monitor`, log epochs to `history.csv`, and stop after `patience` epochs without progress."
-    return [BestModelSaver(monitor=monitor, fname='best'), HistoryLogger(),
-            *([EarlyStopper(monitor=monitor, patience=patience)] if patience else [])]
-
-# %% ../nbs/01_learner.ipynb #c036
-def unfrozen_lr(suggested:float, frozen_lr:float|None, low:float=0.1) -> float:
-    "lr_find's suggestion for the unfrozen phase, kept within [`low` * frozen_lr, frozen_lr] when a frozen phase ran."
-    return suggested if frozen_lr is None else float(np.clip(suggested, frozen_lr * low, frozen_lr))
-
-# %% ../nbs/01_learner.ipynb #c037c
-def size_schedule(first:int, last:int, n_epochs:int, step:int=32) -> list[int]:
-    "Image side for each of `n_epochs` epochs, rising linearly from `first` to `last` (reached) in multiples of `step`."
-    if n_epochs <= 0: return []
-    if n_epochs == 1 or first >= last: return [last] * n_epochs
-    sizes = [first + (last - first) * i / (n_epochs - 1) for i in range(n_epochs)]
-    return [min(last, max(first, int(round(s / step)) * step)) for s in sizes[:-1]] + [last]
-
-def resizing_tfms(dl) -> list:
-    "The batch transforms of `dl` (or of the loader a `DistributedDL` wraps) that resize images (those with a `size`)."
-    while not hasattr(getattr(dl, 'after_batch', None), 'fs') and hasattr(dl, 'dl'): dl = dl.dl
-    return [t for t in dl.after_batch.fs if getattr(t, 'size', None) is not None]
-
-def batch_size_px(dl) -> int|None:
-    "The side of the images in `dl`'s batches, as set on its resizing batch transforms (None when none resizes)."
-    tfms = resizing_tfms(dl)
-    return int(tfms[0].size[0]) if tfms else None
-
-def set_batch_size_px(dl, size:int):
-    "Make `dl`'s resizing batch transforms (shared with its sibling loaders) produce `size` x `size` images."
-    tfms = resizing_tfms(dl)
-    if not tfms:
-        raise ValueError("Changing the image size needs batch augmentation (aug=True), whose random crop resizes "
-                         "the batches")
-    for t in tfms: t.size = (size, size)
-
-# %% ../nbs/01_learner.ipynb #c037e
-class ProgressiveResize(Callback):
-    "Train epoch `i` on `sizes[i]`-pixel images (the last size after the list ends); validate at `valid_size`."
-    order = 1
-    def __init__(self, sizes:list[int], valid_size:int): self.sizes, self.valid_size = list(sizes), valid_size
-    def before_train(self): set_batch_size_px(self.dls.train, self.sizes[min(self.epoch, len(self.sizes) - 1)])
-    def before_validate(self): set_batch_size_px(self.dls.train, self.valid_size)
-    def after_fit(self): set_batch_size_px(self.dls.train, self.valid_size)
-
-# %% ../nbs/01_learner.ipynb #c038
-def _phase_record(learn, name, lr, n_epochs, start_epoch, found, sizes, seconds) -> dict:
-    r = learn.recorder
-    return dict(phase=name, lr=lr, epochs=n_epochs, start_epoch=start_epoch, sizes=sizes, seconds=round(seconds, 1),
-                lr_find=found,
-                losses=[float(x) for x in r.losses], metric_names=list(r.metric_names[1:-1]),
-                values=[[float(v) for v in row] for row in r.values if row])
-
-def _fit_phase(learn, name, n_epochs, lr, div, start_epoch, record, extra_cbs):
-    "One-cycle training of one phase, checkpointed every epoch, data-parallel when launched so."
-    lr_arg = lr if name == 'frozen' else slice(lr / div, lr)
-    cbs = [EpochCheckpoint(name, lr, record), *distributed_cbs(), *extra_cbs]
-    learn.fit_one_cycle(n_epochs, lr_arg, start_epoch=start_epoch, cbs=cbs,
-                        reset_opt=start_epoch == 0 and num_distrib() > 1)
-
-def phase_sizes(final:int|None, freeze_epochs:int, epochs:int, freeze_size:int|None=None,
-                min_size:int|None=None) -> dict:
-    "Image side of each epoch of each phase: frozen at `freeze_size` (<= `final`), unfrozen from `min_size` to `final`."
-    if final is None:
-        if freeze_size or min_size:
-            raise ValueError("Progressive resizing (freeze_size, min_size) needs batch augmentation (aug=True), whose "
-                             "random crop resizes the batches")
-        return dict(frozen=None, unfrozen=None)
-    return dict(frozen=[min(freeze_size or final, final)] * freeze_epochs,
-                unfrozen=size_schedule(min(min_size or final, final), final, epochs))
-
-# %% ../nbs/01_learner.ipynb #c037q
-def body_features(learn:Learner, dl) -> tuple[Tensor, Tensor]:
-    "Features (the head's input after its pooling) and targets of every batch of `dl`, computed in evaluation mode."
-    body, pool = learn.model[0], learn.model[1][:2]
-    channels_last = _channels_last(learn)
-    learn.model.eval()
-    feats, targs = [], []
-    with torch.no_grad():
-        for xb, yb in progress_bar(dl, leave=False):
-            feats.append(pool(body(plain_channels_last(xb) if channels_last else xb)).as_subclass(Tensor).float())
-            targs.append(yb.as_subclass(Tensor))
-    return torch.cat(feats), torch.cat(targs)
-
-# %% ../nbs/01_learner.ipynb #c037s
-def probe_head(
-    learn:Learner, # From `cars_learner`, its body frozen
-    passes:int=20, # One-cycle passes of the head over the cached features
-    suggest:str='valley', # lr_find suggestion for the head's learning rate
-    lr_find_iters:int=100, # Mini-batches in the head's lr_find
-) -> dict:
-    "Train `learn`'s head on cached features of its un-augmented training and validation images; the phase's record."
-    if passes < 1: raise ValueError(f"A probe needs at least one pass over the features, not {passes}; 0 turns it off")
-    start, dls = time.time(), learn.dls
-    train = dls.test_dl(dls.train.items, with_labels=True)  # the training images through the validation transforms
-    feats = [TensorDataset(*body_features(learn, dl)) for dl in (train, dls.valid)]
-    head = Learner(DataLoaders.from_dsets(*feats, bs=dls.bs, shuffle=True, device=dls.device), learn.model[1][2:],
-                   loss_func=learn.loss_func, metrics=cars_metrics(), path=learn.path, model_dir=learn.model_dir)
-    found = find_lr(head, suggest, lr_find_iters)
-    head.fit_one_cycle(passes, found['lr'])
-    return {**_phase_record(head, 'frozen', found['lr'], 1, 0, found, None, time.time() - start), 'probe': passes}
-
-# %% ../nbs/01_learner.ipynb #c039
-def fine_tune_with_lr_find(
-    learn:Learner, # From `cars_learner`
-    freeze_epochs:int=1, # Epochs with the pretrained body frozen (0 to skip)
-    epochs:int=5, # Epochs with everything unfrozen
-    suggest:str|tuple='valley', # lr_find suggestion (valley, slide, minimum, steep), or a (frozen, unfrozen) pair
-    div:float=10., # Unfrozen phase: the first layer group trains at lr/div, the last at lr
-    lr_find_iters:int=100, # Mini-batches in each lr_find
-    freeze_size:int|None=None, # Image side in the frozen phase (default: the loaders' size; never above it)
-    min_size:int|None=None, # Progressive resizing: the unfrozen phase starts at this side and ends at the loaders' size
-    resume:bool=False, # Continue from `learn.path/checkpoint.json` when it exists
-    cbs:list|None=None, # Extra callbacks for both phases
-    probe:int=0, # Frozen phase: train the head this many passes over cached features (`probe_head`), not on images
-    lr:float|None=None, # Unfrozen phase: this top rate, not lr_find's (whose search is then skipped)
-) -> dict:
-    "Frozen one-cycle at lr_find's rate, unfreeze, lr_find again, one-cycle at `slice(lr/div, lr)`; the record."
-    if lr is not None and lr <= 0:
-        raise ValueError(f"A learning rate must be above 0, not {lr}; leave it out to use lr_find's")
-    state = read_checkpoint(learn) if resume else None
-    record = state['record'] if state else dict(arch=getattr(learn, 'arch_name', None), div=div, phases=[])
-    suggests = (suggest, suggest) if isinstance(suggest, str) else tuple(suggest)
-    final = batch_size_px(learn.dls.train)
-    plan = phase_sizes(final, freeze_epochs, epochs, freeze_size, min_size)
-    for i, (name, n_epochs) in enumerate((('frozen', freeze_epochs), ('unfrozen', epochs))):
-        if n_epochs == 0 or (state and (['frozen', 'unfrozen'].index(state['phase']) > i
-                                        or (state['phase'] == name and state['epoch'] + 1 >= n_epochs))):
-            continue
-        learn.freeze() if name == 'frozen' else learn.unfreeze()
-        if name == 'frozen' and probe: phase = probe_head(learn, probe, suggests[i], lr_find_iters)
-        else:
-            sizes, resuming, start_time = plan[name], state is not None and state['phase'] == name, time.time()
-            if sizes: set_batch_size_px(learn.dls.train, sizes[0])  # lr_find sees the images the phase starts with
-            found = None if resuming or (name == 'unfrozen' and lr) else find_lr(learn, suggests[i], lr_find_iters)
-            if sizes: set_batch_size_px(learn.dls.train, final)
-            # the unfrozen rate is kept near a frozen phase's on images; a probe's rate on features is no guide
-            frozen_lr = next((p['lr'] for p in record['phases'] if p['phase'] == 'frozen' and not p.get('probe')),
-                             None)
-            rate = (state['lr'] if resuming else found['lr'] if name == 'frozen'
-                    else lr or unfrozen_lr(found['lr'], frozen_lr))
-            start = state['epoch'] + 1 if resuming else 0
-            for cb in L(cbs).filter(lambda cb: isinstance(cb, _Resumable)):
-                cb.carried = state.get('trackers', {}).get(type(cb).__name__) if resuming else None
-            _fit_phase(learn, name, n_epochs, rate, div, start, record,
-                       [*([ProgressiveResize(sizes, final)] if sizes else []), *L(cbs)])
-            phase = _phase_record(learn, name, rate, n_epochs, start, found, sizes, time.time() - start_time)
-        record['phases'] = [p for p in record['phases'] if p['phase'] != name] + [phase]
-        write_checkpoint(learn, name, n_epochs - 1, phase['lr'], record)
-    learn.training_record = record
-    return record
-
-# %% ../nbs/01_learner.ipynb #c044
-def plot_training(record:dict, figsize=(12, 3.5)):
-    "The lr_find curve of each phase, with the rate chosen, and the losses of the whole run; returns the figure."
-    phases = record['phases']
-    fig, axs = plt.subplots(1, len(phases) + 1, figsize=figsize)
-    for ax, p in zip(axs, phases):
-        if p['lr_find']:
-            ax.plot(p['lr_find']['lrs'], p['lr_find']['losses'])
-            ax.axvline(p['lr'], color='C1', ls='--', label=f"{p['lr_find']['suggest']}: {p['lr']:.1e}")
-            ax.set(xscale='log', xlabel='learning rate', ylabel='loss', title=f"lr_find, {p['phase']}"); ax.legend()
-        else:  # the rate was given (`lr`): nothing was searched
-            ax.axis('off'); ax.text(0.5, 0.5, f"{p['phase']}: learning rate\n{p['lr']:.1e}, given (no lr_find)",
-                                    ha='center', va='center', transform=ax.transAxes)
-    ax, start = axs[-1], 0
-    for p in phases:
-        ax.plot(np.arange(start, start + len(p['losses'])), p['losses'], color='C0', alpha=0.6,
-                label='train' if start == 0 else None)
-        per_epoch = len(p['losses']) / max(len(p['values']), 1)
-        ax.plot(start + per_epoch * np.arange(1, len(p['values']) + 1), [v[1] for v in p['values']], 'o-', color='C1',
-                label='valid' if start == 0 else None)
-        start += len(p['losses'])
-    ax.set(xlabel='batches', ylabel='loss', title='losses'); ax.legend()
-    fig.tight_layout()
-    return fig
-
-# %% ../nbs/01_learner.ipynb #c047
-def hardware_recipe(cuda:bool|None=None) -> tuple[str, str]:
-    "The recipe that fits this machine, and why: `default` on a CUDA GPU, `cpu` otherwise."
-    cuda = torch.cuda.is_available() if cuda is None else cuda
-    if cuda:
-        name = f" ({torch.cuda.get_device_name(0)})" if torch.cuda.is_available() else ''
-        return 'default', f"a CUDA GPU was found{name}"
-    return 'cpu', f"no CUDA GPU was found; {os.cpu_count()} CPU cores"
-
-def sized_recipe(r:Recipe, n_images:int) -> tuple[Recipe, str|None]:
-    "`r` for `n_images` training images (above `r.probe_max_images`: no probe, BatchNorm statistics learn); and why."
-    if not (r.probe and r.probe_max_images is not None and n_images > r.probe_max_images): return r, None
-    return replace(r, probe=0, freeze_bn_stats=False), (
-        f"{n_images:,} training images, more than the {r.probe_max_images:,} where the probe pays: the head trains on "
-        "images and the BatchNorm statistics learn (give --probe or --freeze-bn-stats to keep them)")
-
-# %% ../nbs/01_learner.ipynb #c048d
-def _endless(dl):
-    "The batches of `dl`, started again as often as needed (small datasets have fewer batches than the timing wants)."
-    while True:
-        empty = True
-        for b in dl: empty = False; yield b
-        if empty:
-            raise ValueError(f"No batch to time: the loader holds {len(dl.dataset)} images, fewer than its batch "
-                             f"size {dl.bs}")
-
-def all_reduce_grads(model:nn.Module):
-    "Sum `model`'s gradients over the data-parallel processes in one message, as DDP does after each backward pass."
-    grads = [p.grad for p in model.parameters() if p.grad is not None]
-    if grads: torch.distributed.all_reduce(torch.cat([g.reshape(-1) for g in grads]))
-
-def images_per_second(learn:Learner, size:int|None, n:int=3, train:bool=True, extra=None) -> float:
-    "Images per second of training steps (or of validation) at `size` px, on `n` real mini-batches after a warm-up."
-    # extra: also called with each training batch, e.g. the teacher's forward pass that `Distill` adds to a step
-    distributed = data_parallel()
-    if distributed: torch.distributed.barrier()  # the processes time together, sharing the cores as they will train
-    dl, before = (learn.dls.train if train else learn.dls.valid), batch_size_px(learn.dls.train)
-    if size: set_batch_size_px(learn.dls.train, size)
-    state, model = copy.deepcopy(learn.model.state_dict()), learn.model
-    model.train(train)
-    channels_last = _channels_last(learn)
-    if channels_last: model.to(memory_format=torch.channels_last)  # as `ChannelsLast.before_fit` will
-    it, times, seen = _endless(dl), [], 0
-    try:
-        for i in range(n + 1):
-            start = time.perf_counter()
-            xb, yb = next(it)
-            if channels_last: xb = plain_channels_last(xb)
-            with torch.set_grad_enabled(train):
-                loss = learn.loss_func(model(xb), yb)
-                if train: loss.backward()
-            if train and extra is not None: extra(xb)
-            if train and distributed: all_reduce_grads(model)  # the exchange, and the wait for the slower process
-            model.zero_grad(set_to_none=True)
-            if i: times.append(time.perf_counter() - start); seen += len(xb)
-    finally:
-        model.load_state_dict(state)
-        if size: set_batch_size_px(learn.dls.train, before)
-    return seen / sum(times)
-
-# %% ../nbs/01_learner.ipynb #c048e
-def epoch_overhead(learn:Learner, loader_start:float=1.) -> float:
-    "Seconds each epoch spends outside its batches: writing checkpoint and best model (timed), starting loaders."
-    start = time.perf_counter()
-    f = learn.save('_budget_probe', with_opt=False)
-    seconds = time.perf_counter() - start
-    Path(f).unlink(missing_ok=True)
-    return 3 * seconds + loader_start  # the checkpoint holds the optimiser too: about twice the weights
-
-def plan_epochs(
-    learn:Learner, # From `cars_learner`, on the loaders of the run (final size)
-    minutes:float, # The whole run must end within this many minutes
-    freeze_epochs:int=1, # Frozen epochs (kept; dropped only when even one unfrozen epoch would not fit)
-    freeze_size:int|None=None, min_size:int|None=None, # As in `fine_tune_with_lr_find`
-    lr_find_iters:int=100, # Mini-batches in each lr_find
-    max_epochs:int=100, # Never plan more unfrozen epochs than this
-    reserve:float=0.1, # Share of the budget kept for what is not timed (building the learner, export)
-    probe:bool=False, # The frozen phase is `probe_head`: one forward pass over the training images at the final size
-    n:int=12, # Mini-batches timed at each size: fewer let the loader's prefetched batches flatter the speed
-    lr_find:bool=True, # The unfrozen phase starts with an lr_find (False: its rate is given, `--lr`)
-    processes:int|None=None, # Data-parallel processes, each training on its share of every epoch (None: num_distrib)
-    extra=None, # Called with each timed training batch: work a callback adds to every step (`teacher_cost`)
-) -> dict:
-    "The (frozen, unfrozen) epochs that fit in `minutes`, from speeds measured on real batches at each size used."
-    final = batch_size_px(learn.dls.train)
-    world = processes or max(num_distrib(), 1)  # each process is timed alone, and sees 1/world of every epoch
-    n_train, n_valid = -(-len(learn.dls.train.dataset) // world), -(-len(learn.dls.valid.dataset) // world)
-    bs = learn.dls.train.bs
-    learn.freeze()
-    frozen_speed = images_per_second(learn, min(freeze_size or final, final) if final else None, n, extra=extra)
-    learn.unfreeze()
-    steps = sorted(set(size_schedule(min(min_size or final, final), final, max_epochs))) if final else [None]
-    speed = {s: images_per_second(learn, s, n, extra=extra) for s in steps}
-    valid_speed = images_per_second(learn, final, n, train=False)
-    overhead = epoch_overhead(learn)
-    def seconds(fe, e):
-        sizes = phase_sizes(final, fe, e, freeze_size, min_size)['unfrozen'] or [None] * e
-        frozen = fe * n_train / frozen_speed + (fe > 0) * lr_find_iters * bs / frozen_speed
-        if probe and fe: frozen = n_train / valid_speed  # forward only; its lr_find runs on cached features
-        t = frozen + sum(n_train / speed[s] for s in sizes) + (fe + e + 1) * (n_valid / valid_speed + overhead)
-        return t + lr_find * lr_find_iters * bs / speed[sizes[0]]
-    budget = minutes * 60 * (1 - reserve)
-    for fe in (freeze_epochs, 0):
-        fits = [e for e in range(1, max_epochs + 1) if seconds(fe, e) <= budget]
-        if fits: break
-    if not fits:
-        raise ValueError(f"Even one epoch needs about {seconds(0, 1) / 60:.1f} minutes here; raise --budget, or lower "
-                         "--size or --bs")
-    e = fits[-1]
-    return dict(freeze_epochs=fe, epochs=e, minutes=minutes, estimate_minutes=round(seconds(fe, e) / 60, 1),
-                images_per_second={str(k): round(v, 1) for k, v in speed.items()},
-                frozen_images_per_second=round(frozen_speed, 1),
-                valid_images_per_second=round(valid_speed, 1), epoch_overhead_seconds=round(overhead, 2),
-                processes=world)
-
-# %% ../nbs/01_learner.ipynb #c048j
-def budget_plan(learn:Learner, r:Recipe, minutes:float, resume:bool=False, say=None, max_epochs:int=100,
-                extra=None) -> dict:
-    "The epochs of `r` that fit in `minutes` (`plan_epochs`), kept in `budget.json` so that `--resume` keeps the plan."
-    f = Path(learn.path)/'budget.json'
-    if resume and f.exists(): return json.loads(f.read_text())
-    plan = plan_epochs(learn, minutes, r.freeze_epochs, r.freeze_size, r.min_size, r.lr_find_iters, max_epochs,
-                       probe=r.probe > 0, lr_find=r.lr is None, extra=extra)
-    if data_parallel():  # every process trains rank 0's plan, or DDP hangs
-        box = [plan]; torch.distributed.broadcast_object_list(box, src=0); plan = box[0]
-    Path(learn.path).mkdir(parents=True, exist_ok=True); f.write_text(json.dumps(plan, indent=1))
-    if say:
-        say(f"Budget {minutes:g} min: measured {plan['images_per_second']} training images/s by size, so "
-            f"{plan['freeze_epochs']} frozen + {plan['epochs']} unfrozen epochs, expected to take "
-            f"{plan['estimate_minutes']:g} min")
-    return plan
-
-def recipe_dataloaders(df, r:Recipe, seed:int=42, valid_pct:float=0.2, num_workers:int|None=None):
-    "The DataLoaders recipe `r` trains on: its split, sizes, box cropping, augmentation and validation framing."
-    return cars_dataloaders(df, size=r.size, valid_pct=valid_pct, seed=seed, bs=r.bs, crop=r.crop, aug=r.aug,
-                            num_workers=num_workers, item_size=r.item_size, min_scale=r.min_scale, min_zoom=r.min_zoom,
-                            valid_pad=r.valid_pad)
-
-def recipe_cbs(r:Recipe) -> list:
-    "The callbacks recipe `r` trains with: `Distill` from its teacher, when it has one."
-    if not (r.teacher and r.distill): return []
-    logits, mean, std, classes = onnx_teacher(r.teacher)
-    return [Distill(logits, mean, std, r.distill, r.distill_temperature, classes)]
-
-def fit_recipe(
-    df:pd.DataFrame, # From `cars_dataframe`
-    r:Recipe, # From `recipe`
-    weights=None, # Local file of pretrained weights
-    seed:int=42, valid_pct:float=0.2, num_workers:int|None=None,
-    path='.', # Folder for checkpoints, `history.csv` and `budget.json`
-    resume:bool=False, # Continue from the checkpoint in `path`
-    cbs=None, # Extra callbacks, e.g. `training_cbs()`
-    budget:float|None=None, # Minutes: size the epochs to end within them
-    say=None, # Called with the lines that tell the budget's plan and a change for the data's size
-    max_epochs:int|None=None, # With `budget`: at most this many unfrozen epochs
-    split_seed:int|None=None, # Seed of the validation split (None: `seed`), so that differently seeded runs share one
-) -> tuple:
-    "Build the DataLoaders and learner the recipe `r` describes, train them; return (learner, record of what ran)."
-    cbs = L(cbs) + recipe_cbs(r)  # first, so that a missing teacher is said before anything is built
-    dls = recipe_dataloaders(df, r, seed if split_seed is None else split_seed, valid_pct, num_workers)
-    r, why = sized_recipe(r, len(dls.train_ds))
-    if why and say: say(why)
-    learn = cars_learner(dls, r.arch, pretrained=r.pretrained, weights=weights, label_smoothing=r.label_smoothing,
-                         mixup=r.mixup, seed=seed, path=path, freeze_bn_stats=r.freeze_bn_stats)
-    plan = budget_plan(learn, r, budget, resume, say, max_epochs or 100, teacher_cost(cbs)) if budget else None
-    if plan: r = replace(r, freeze_epochs=plan['freeze_epochs'], epochs=plan['epochs'])
-    record = fine_tune_with_lr_find(learn, r.freeze_epochs, r.epochs, r.suggest, r.div, r.lr_find_iters, r.freeze_size,
-                                    r.min_size, resume=resume, cbs=cbs, probe=r.probe, lr=r.lr)
-    return learn, {'recipe': dataclasses.asdict(r), **record, **({'budget': plan} if plan else {})}
-
-# %% ../nbs/01_learner.ipynb #c048m
-def compare_configs(df:pd.DataFrame, base:str, names:list, weights=None, seed:int=42, **overrides) -> pd.DataFrame:
-    "Train each configuration of `COMPARISONS` in `names` on `df` and score it on the test split: one row each."
-    rows = []
-    for name in names:
-        r, start = comparison_recipe(recipe(base, **overrides), name), time.time()
-        learn, _ = fit_recipe(df, r, weights, seed, num_workers=0, path=Path(tempfile.mkdtemp()))
-        m = evaluate(learn, learn.dls.test_df)['metrics']
-        rows.append(dict(config=name, size=r.size, freeze_size=r.freeze_size or r.size,
-                         epochs=f"{r.freeze_epochs}+{r.epochs}", aug=r.aug,
-                         top1=m['top1'], top5=m['top5'], make_accuracy=m['make_accuracy'], macro_f1=m['macro_f1'],
-                         seconds=round(time.time() - start)))
-    return pd.DataFrame(rows)
+# %% ../nbs/01_learner.ipynb #c061
+__getattr__ = moved_names(__name__, {
+    **{n: 'distill' for n in ('onnx_teacher', 'nchw_array', 'Distill', 'teacher_cost', 'recipe_cbs')},
+    **{n: 'distributed' for n in ('CarsDistributedDL', 'CarsDistributedTrainer', 'setup_distributed',
+                                  'teardown_distributed', 'distributed_cbs', 'data_parallel', 'broadcast_value',
+                                  'all_reduce_grads')},
+    **{n: 'phases' for n in ('SUGGESTIONS', 'find_lr', 'epoch_ran', 'rng_state', 'set_rng_state', 'write_checkpoint',
+                             'EpochCheckpoint', 'read_checkpoint', 'BestModelSaver', 'EarlyStopper', 'HistoryLogger',
+                             'training_cbs', 'unfrozen_lr', 'size_schedule', 'resizing_tfms', 'ProgressiveResize',
+                             'phase_sizes', 'body_features', 'probe_head', 'fine_tune_with_lr_find', 'plot_training')},
+    'batch_size_px': 'phases.image_side', 'set_batch_size_px': 'phases.set_image_side',
+    **{n: 'budget' for n in ('images_per_second', 'epoch_overhead', 'plan_epochs', 'budget_plan')},
+    **{n: 'train' for n in ('hardware_recipe', 'sized_recipe', 'recipe_dataloaders', 'fit_recipe', 'compare_configs')},
+})

@@ -146,7 +146,7 @@ def test_page_in_a_browser(three_kinds, photos, demo_server, tmp_path):
 
 def test_space_starts_in_a_fresh_venv(model, photos, tmp_path):
     "The Space folder installs from its own requirements.txt (no torch, no fastai) and serves with `python app.py`."
-    from car_classifier.app import write_space
+    from car_classifier.hub import write_space
     from car_classifier.inference import CarClassifier
     from car_classifier.app import guess_name
     from gradio_client import Client, handle_file

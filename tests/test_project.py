@@ -39,7 +39,7 @@ def test_every_notebook_shows_its_results():
     "Every page of the docs keeps the outputs of its examples (nbdev-clean keeps them); the pages the issue names show theirs."
     notebooks = [p for p in (ROOT/'nbs').rglob('*.ipynb') if not any(part.startswith(('.', '_')) for part in p.parts)]
     assert all(_outputs(nb) for nb in notebooks), [nb.name for nb in notebooks if not _outputs(nb)]
-    shown = {'01_learner': 'image/png', '03_inference': 'image/png', '04_app': 'image/jpeg', '05_cli': 'usage: car-classifier'}
+    shown = {'01c_phases': 'image/png', '03_inference': 'image/png', '04_app': 'image/jpeg', '05_cli': 'usage: car-classifier'}
     for name, kind in shown.items():  # lr_find and training plots, a Grad-CAM, the page's screenshot, --help
         assert any(_shows(o, kind) for o in _outputs(ROOT/f'nbs/{name}.ipynb')), f"{name}.ipynb shows no {kind}"
 

@@ -113,7 +113,7 @@ def test_folders_trained_apart_are_refused(tmp_path):
 
 def test_train_pair_trains_merges_tunes_and_scores(tmp_path):
     "tools/train_pair.sh: two seeds on one validation split, merged, tuned on that split and scored on the test split."
-    from car_classifier.cli import sample_path
+    from car_classifier.data import sample_path
     from car_classifier.core import ClassifierConfig
     env = dict(os.environ, CC=str(Path(sys.executable).parent/'car-classifier'), PY=sys.executable)
     tiny = ['--recipe', 'sample', '--no-pretrained', '--size', '32', '--epochs', '1', '--bs', '8', '--lr-find-iters', '5',
