@@ -174,7 +174,7 @@ class Recipe:
 
 RECIPES = {r.name: r for r in (
     Recipe('default', size=400, freeze_size=224, freeze_epochs=3, epochs=20),
-    # probe_max_images: measured in the recipe log, nbs/tutorials/recipes.ipynb (the probe wins on 20 classes, loses on 196)
+    # probe_max_images: measured in the recipe log (tutorials/recipes) (the probe wins on 20 classes, loses on 196)
     Recipe('cpu', arch='efficientnet_lite0', item_size=224, freeze_size=128, min_size=128, epochs=16,
            suggest=('valley', 'valley'), div=3., min_scale=0.5, min_zoom=0.75, probe=20,
            freeze_bn_stats=True, probe_max_images=5000),
