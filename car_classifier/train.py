@@ -24,7 +24,8 @@ from .phases import fine_tune_with_lr_find, plot_training, training_cbs
 
 # %% auto #0
 __all__ = ['hardware_recipe', 'sized_recipe', 'recipe_dataloaders', 'fit_recipe', 'valid_images', 'save_examples',
-           'machine_record', 'kept_metrics', 'sized_for', 'train_model', 'tune_model', 'compare_configs']
+           'machine_record', 'kept_metrics', 'sized_for', 'choose_serving', 'train_model', 'tune_model',
+           'compare_configs']
 
 # %% ../nbs/01e_train.ipynb #c047
 def hardware_recipe(cuda:bool|None=None) -> tuple[str, str]:
@@ -110,6 +111,12 @@ def sized_for(df:pd.DataFrame, r:Recipe, valid_pct:float=0.2, split_seed:int=42)
     return sized_recipe(r, int((~training_split(df, valid_pct, split_seed).is_valid).sum()))
 
 # %% ../nbs/01e_train.ipynb #c049d
+def choose_serving(model:str|Path, images:list, targets:list, sizes:list|None=None, int8:bool|None=None) -> tuple:
+    "On validation `images`: the size `model` is served at (`tune_input_size`), then its calibration."
+    from car_classifier.export import calibrate_served, tune_input_size
+    return (tune_input_size(model, images, targets, sizes=sizes, int8=int8),
+            calibrate_served(model, images, targets, int8=int8))
+
 def train_model(
     df:pd.DataFrame, # From `cars_dataframe`, without the photos held out (`drop_files`)
     r:Recipe, # From `recipe`, sized to the data (`sized_for`)
@@ -126,17 +133,16 @@ def train_model(
 ) -> dict|None:
     "Train `r` on `df` and write the model folder `out`; the metrics of the epoch kept (None in ranks other than 0)."
     from fastai.torch_core import num_distrib, rank_distrib
-    from car_classifier.export import calibrate_served, calibration_line, save_classifier, served_size_line
-    from car_classifier.export import tune_input_size
+    from car_classifier.export import calibration_line, save_classifier, served_size_line
     started, out = time.time(), Path(out)
     cbs = training_cbs(patience=patience)
     learn, record = fit_recipe(df, r, weights, seed, valid_pct, num_workers, out, resume, cbs, budget, say, max_epochs,
                                split_seed)
     if rank_distrib() != 0: return None
     save_classifier(learn, out)
-    images, targets = valid_images(learn.dls)
-    say(served_size_line(tune_input_size(out, images, targets), out))
-    say(calibration_line(calibrate_served(out, images, targets)))
+    accuracy, calibration = choose_serving(out, *valid_images(learn.dls))
+    say(served_size_line(accuracy, out))
+    say(calibration_line(calibration))
     save_examples(df, out/'examples')
     (out/'record.json').write_text(json.dumps(dict(**record, processes=max(num_distrib(), 1), seed=seed,
                                                    split_seed=ifnone(split_seed, seed), valid_pct=valid_pct,
@@ -149,15 +155,12 @@ def train_model(
 def tune_model(model:str|Path, data, sizes:list|None=None, int8:bool|None=None, split_seed:int|None=None,
                valid_pct:float|None=None) -> tuple[dict, dict]:
     "The validation accuracy at each size tried (the best is now served) and the calibration report of `model`."
-    from car_classifier.export import calibrate_served, tune_input_size
     record = Path(model)/'record.json'
     rec = json.loads(record.read_text()) if record.exists() else {}
     r = Recipe(**{k: v for k, v in rec.get('recipe', {}).items() if k in {f.name for f in dataclasses.fields(Recipe)}})
     seed, valid_pct = ifnone(split_seed, rec.get('split_seed', 42)), ifnone(valid_pct, rec.get('valid_pct', 0.2))
     df = drop_files(cars_dataframe(data), data, rec.get('held_out', []))  # as train left them out
-    images, targets = valid_images(recipe_dataloaders(df, r, seed, valid_pct, num_workers=0))
-    return (tune_input_size(model, images, targets, sizes=sizes, int8=int8),
-            calibrate_served(model, images, targets, int8=int8))
+    return choose_serving(model, *valid_images(recipe_dataloaders(df, r, seed, valid_pct, num_workers=0)), sizes, int8)
 
 # %% ../nbs/01e_train.ipynb #c048m
 def compare_configs(df:pd.DataFrame, base:str, names:list, weights=None, seed:int=42, **overrides) -> pd.DataFrame:
