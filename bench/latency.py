@@ -34,7 +34,8 @@ warnings.filterwarnings('ignore')
 from pathlib import Path
 import numpy as np, torch
 from fastai.vision.core import PILImage
-from car_classifier.data import make_tiny_cars, cars_dataloaders, draw_car
+from car_classifier.data import cars_dataloaders
+from car_classifier.tiny import draw_car, make_tiny_cars
 from car_classifier.learner import cars_learner
 from car_classifier.inference import CarClassifier
 from car_classifier.export import save_classifier
