@@ -15,7 +15,6 @@ from dataclasses import replace
 from pathlib import Path
 import numpy as np, pandas as pd
 from car_classifier.core import official_name
-from car_classifier.finder import crop_box
 from car_classifier.inference import CarClassifier, check_content, open_image, resize_item
 from unknown import validation_cars  # bench/unknown.py: the model's own validation split, as its record.json says
 
@@ -32,18 +31,14 @@ def looked(clf, photos:list, draft:int|None) -> list:
     return out
 
 def top1(clf, seen:list, margin:float, antialias:bool, method:str, size:int, bs:int=32) -> float:
-    "Top-1 of the car model on the photos' crops (box widened by `margin`), shrunk as asked, served at `size`."
+    "Top-1 of the car model on the photos' crops (the served `_crop_box`, its box widened by `margin`), shrunk as asked, at `size`."
     cfg, fcfg = clf.cfg, clf.finder.cfg
-    clf.cfg = replace(cfg, input_size=size)
-    items = []
-    for img, s, _ in seen:
-        box = None
-        if s.car_probability + s.van_probability >= fcfg.car_threshold:
-            box = crop_box(s.box, img.size, margin, fcfg.whole_share)
-        items.append(np.asarray(resize_item(img.crop(box) if box else img, cfg.item_size, method, antialias)))
-    items = np.stack(items)
-    pred = np.concatenate([clf.probabilities([], items[i:i + bs]).argmax(1) for i in range(0, len(items), bs)])
-    clf.cfg = cfg
+    clf.cfg, clf.finder.cfg = replace(cfg, input_size=size), replace(fcfg, crop_margin=margin)
+    try:
+        items = np.stack([np.asarray(resize_item(img.crop(box) if (box := clf._crop_box(img, s)) else img, cfg.item_size,
+                                                 method, antialias)) for img, s, _ in seen])
+        pred = np.concatenate([clf.probabilities([], items[i:i + bs]).argmax(1) for i in range(0, len(items), bs)])
+    finally: clf.cfg, clf.finder.cfg = cfg, fcfg
     return float((pred == np.array([y for *_, y in seen])).mean())
 
 def main():
