@@ -168,8 +168,9 @@ def compare_configs(df:pd.DataFrame, base:str, names:list, weights=None, seed:in
     rows = []
     for name in names:
         r, start = comparison_recipe(recipe(base, **overrides), name), time.time()
-        learn, _ = fit_recipe(df, r, weights, seed, num_workers=0, path=Path(tempfile.mkdtemp()))
-        m = evaluate(learn, learn.dls.test_df)['metrics']
+        with tempfile.TemporaryDirectory() as tmp:  # its checkpoints are not kept: only the scores are
+            learn, _ = fit_recipe(df, r, weights, seed, num_workers=0, path=Path(tmp))
+            m = evaluate(learn, learn.dls.test_df)['metrics']
         rows.append(dict(config=name, size=r.size, freeze_size=r.freeze_size or r.size,
                          epochs=f"{r.freeze_epochs}+{r.epochs}", aug=r.aug,
                          top1=m['top1'], top5=m['top5'], make_accuracy=m['make_accuracy'], macro_f1=m['macro_f1'],
