@@ -1,7 +1,7 @@
 """Whatever the tests (and the notebooks, benchmarks and servers they start) write to the temporary folder stays
 under pytest's own base folder, which is removed when every test passed (`tmp_path_retention_policy = "failed"` in
-pyproject.toml). A run leaves no disk behind: a full run writes a few GB (virtual environments, wheels, trained
-sample models), and left in /tmp that filled a CI machine's disk."""
+pyproject.toml). A run leaves no disk behind: a full run holds up to 3 GB there at once (virtual environments,
+wheels, trained sample models); left in /tmp, run after run, that filled a CI machine's disk."""
 import os, tempfile
 
 import pytest

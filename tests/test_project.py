@@ -56,3 +56,15 @@ def test_code_lines_fit_120_characters():
     long = [f"{nb.name}: {line[:60]}..." for nb in (ROOT/'nbs').rglob('*.ipynb') if '.ipynb_checkpoints' not in nb.parts
             for cell in _cells(nb, 'code') for line in cell.split('\n') if len(line) > 120]
     assert not long, long
+
+def test_temporary_files_stay_under_pytests_folder(tmp_path_factory):
+    "What the tests and their subprocesses write to the temporary folder goes under pytest's base folder (conftest.py)."
+    import os, tempfile
+    base = tmp_path_factory.getbasetemp().resolve()
+    assert Path(tempfile.gettempdir()).resolve().is_relative_to(base)
+    child = subprocess.run([sys.executable, '-c', 'import tempfile; print(tempfile.mkdtemp())'],
+                           capture_output=True, text=True, check=True).stdout.strip()
+    assert Path(child).resolve().is_relative_to(base), child
+    assert os.environ['TMPDIR'] == tempfile.gettempdir()
+    pyproject = tomllib.loads((ROOT/'pyproject.toml').read_text())
+    assert pyproject['tool']['pytest']['ini_options']['tmp_path_retention_policy'] == 'failed'
