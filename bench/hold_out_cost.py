@@ -12,7 +12,7 @@ the data is those photos. Give it the held-out run's other arguments (seeds, `--
 `compare` scores both networks alone (no finder) on the held-out run's validation crops, shrunk as served (squished,
 no antialiasing), at each size, and counts the photos one gets right and the other wrong: the exact two-sided
 McNemar test on those says whether the difference is more than the luck of a few photos."""
-import argparse, json, os, sys
+import argparse, json, sys
 from dataclasses import replace
 from pathlib import Path
 import numpy as np, pandas as pd
@@ -20,14 +20,10 @@ import car_classifier.data as cd
 
 def put_back_split(root:str|Path, files:list, split=cd.training_split):
     "A `training_split` that draws `split`'s validation without `files` (paths inside `root`), then trains on them too."
-    files = set(files)
     def training_split(df:pd.DataFrame, valid_pct:float=0.2, seed:int=42) -> pd.DataFrame:
-        inside = df.fname.map(lambda f: Path(os.path.relpath(f, root)).as_posix()).isin(files)
-        if inside.sum() != len(files):
-            raise ValueError(f"{len(files) - inside.sum()} of the {len(files)} photos to put back are not in {root}")
-        kept = split(df[~inside].reset_index(drop=True), valid_pct, seed)
-        back = df[inside & ~df.is_test & df.label.notna()].assign(is_valid=False)
-        return pd.concat([kept, back], ignore_index=True)
+        held = cd.drop_files(df, root, files)  # as `--hold-out` drops them; an error names any not in `root`
+        back = df[~df.fname.isin(held.fname) & ~df.is_test & df.label.notna()].assign(is_valid=False)
+        return pd.concat([split(held, valid_pct, seed), back], ignore_index=True)
     return training_split
 
 def paired(a:np.ndarray, b:np.ndarray) -> dict:
@@ -47,17 +43,20 @@ def train(argv:list):
     from car_classifier.cli import main
     return main(['train', '--data', a.data, *rest])
 
-def right(model:Path, photos:list, size:int) -> np.ndarray:
-    "Photo by photo, whether `model`'s network alone names each of `photos` ((path, class)) right at `size`."
-    from car_classifier.core import official_name
-    from car_classifier.inference import CarClassifier, check_content, open_image, resize_item
-    clf = CarClassifier.from_pretrained(model, finder=False, int8=False)
+def right(clf, items:np.ndarray, y:np.ndarray, size:int) -> np.ndarray:
+    "Photo by photo, whether `clf`'s network alone names each of `items` (targets `y`) right at `size`."
     clf.cfg = replace(clf.cfg, input_size=size)
-    y = np.array([clf.cfg.classes.index(official_name(label)) for _, label in photos])
-    items = np.stack([np.asarray(resize_item(check_content(open_image(f)), clf.cfg.item_size, 'squish', False))
-                      for f, _ in photos])
     pred = np.concatenate([clf.probabilities([], items[i:i + 32]).argmax(1) for i in range(0, len(items), 32)])
     return pred == y
+
+def scored(model:Path, images:list, labels:list, sizes:list) -> dict:
+    "For each of `sizes`, whether `model`'s network alone names each image right (shrunk as served: squished, no AA)."
+    from car_classifier.core import official_name
+    from car_classifier.inference import CarClassifier, resize_item
+    clf = CarClassifier.from_pretrained(model, finder=False, int8=False)
+    y = np.array([clf.cfg.classes.index(official_name(label)) for label in labels])
+    items = np.stack([np.asarray(resize_item(im, clf.cfg.item_size, 'squish', False)) for im in images])
+    return {size: right(clf, items, y, size) for size in sizes}
 
 def compare(argv:list):
     p = argparse.ArgumentParser(prog='hold_out_cost.py compare')
@@ -71,11 +70,12 @@ def compare(argv:list):
         sys.exit("The two models' records differ in valid_pct or split_seed: they were not trained beside one split")
     sys.path.insert(0, str(Path(__file__).parent))
     from unknown import validation_cars
+    from car_classifier.inference import check_content, open_image
     photos = validation_cars(a.data, Path(a.held))  # the held-out run's validation split, as its record says
-    rows = []
-    for size in a.sizes:
-        rows.append(dict(size=size, **paired(right(Path(a.held), photos, size), right(Path(a.trained), photos, size))))
-        print(json.dumps(rows[-1]), flush=True)
+    images = [check_content(open_image(f)) for f, _ in photos]  # read once, for both models and every size
+    held, trained = (scored(Path(m), images, [label for _, label in photos], a.sizes) for m in (a.held, a.trained))
+    rows = [dict(size=size, **paired(held[size], trained[size])) for size in a.sizes]
+    for row in rows: print(json.dumps(row), flush=True)
     if a.out: Path(a.out).write_text(json.dumps(rows, indent=1))
 
 if __name__ == '__main__':

@@ -23,7 +23,7 @@ def test_put_back_keeps_the_held_out_runs_validation(tmp_path):
     assert len(back) == len(held) + len(files)
     put = back[back.fname.map(inside).isin(files)]
     assert len(put) == len(files) and not put.is_valid.any()
-    with pytest.raises(ValueError, match='1 of the 5 photos to put back are not in'):
+    with pytest.raises(ValueError, match='1 of the 5 files to hold out are not in'):
         hold_out_cost.put_back_split(root, files + ['train/nowhere/00001.jpg'])(df, 0.25, 7)
 
 def test_paired_counts_the_photos_only_one_model_gets_right():
