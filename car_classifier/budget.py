@@ -71,7 +71,7 @@ def epoch_overhead(learn:Learner, loader_start:float=1.) -> float:
 
 def plan_epochs(
     learn:Learner, # From `cars_learner`, on the loaders of the run (final size)
-    r:Recipe, # The run's phases: freeze_epochs, freeze_size, min_size, lr_find_iters, probe, lr (given: no lr_find)
+    r:Recipe, # Its phases: freeze_epochs, freeze_size, min_size, lr_find_iters, probe, lr (given: no lr_find), fixres
     minutes:float, # The whole run must end within this many minutes
     max_epochs:int=100, # Never plan more unfrozen epochs than this
     reserve:float=0.1, # Share of the budget kept for what is not timed (building the learner, export)
@@ -93,12 +93,18 @@ def plan_epochs(
     speed = {s: images_per_second(learn, s, n, extra=extra) for s in steps}
     valid_speed = images_per_second(learn, final, n, train=False)
     overhead = epoch_overhead(learn)
+    fixres = None  # the FixRes phase (`r.fixres`): a fixed cost, timed at its own size, training and validation
+    if r.fixres and final:
+        fixres = dict(train=images_per_second(learn, r.fixres, n, extra=extra),
+                      valid=images_per_second(learn, r.fixres, n, train=False))
+    fixres_seconds = (r.fixres_epochs * (n_train / fixres['train'] + n_valid / fixres['valid'] + overhead)
+                      if fixres else 0)
     def seconds(fe, e):
         sizes = phase_sizes(final, fe, e, r.freeze_size, r.min_size)['unfrozen'] or [None] * e
         frozen = fe * n_train / frozen_speed + (fe > 0) * r.lr_find_iters * bs / frozen_speed
         if r.probe and fe: frozen = n_train / valid_speed  # forward only; its lr_find runs on cached features
         t = frozen + sum(n_train / speed[s] for s in sizes) + (fe + e + 1) * (n_valid / valid_speed + overhead)
-        return t + (r.lr is None) * r.lr_find_iters * bs / speed[sizes[0]]
+        return t + fixres_seconds + (r.lr is None) * r.lr_find_iters * bs / speed[sizes[0]]
     budget = minutes * 60 * (1 - reserve)
     for fe in (r.freeze_epochs, 0):
         fits = [e for e in range(1, max_epochs + 1) if seconds(fe, e) <= budget]
@@ -111,7 +117,7 @@ def plan_epochs(
                 images_per_second={str(k): round(v, 1) for k, v in speed.items()},
                 frozen_images_per_second=round(frozen_speed, 1),
                 valid_images_per_second=round(valid_speed, 1), epoch_overhead_seconds=round(overhead, 2),
-                processes=world)
+                processes=world, **({'fixres_images_per_second': round(fixres['train'], 1)} if fixres else {}))
 
 # %% ../nbs/01d_budget.ipynb #c048j
 def budget_plan(learn:Learner, r:Recipe, minutes:float, resume:bool=False, say=None, max_epochs:int=100,

@@ -171,6 +171,9 @@ class Recipe:
     teacher: str|None = None # folder of a saved model whose answers the network also learns (distillation)
     distill: float = 0.5 # with `teacher`: share of the loss that is the teacher's (KL divergence to its probabilities)
     distill_temperature: float = 1. # with `teacher`: both networks' logits are divided by this before the softmax
+    fixres: int|None = None # a last phase trains everything at this side (the served one) on un-augmented images
+    fixres_epochs: int = 2 # epochs of that phase (FixRes)
+    fixres_div: float = 10. # that phase's top learning rate: the unfrozen phase's / this
 
 RECIPES = {r.name: r for r in (
     Recipe('default', size=400, freeze_size=224, freeze_epochs=3, epochs=20),
@@ -197,14 +200,15 @@ def summary(self:Recipe) -> str:
     sizes = f"{self.min_size} -> {self.size} px (progressive resizing)" if growing else f"{self.size} px"
     frozen = (f"head fitted on cached features ({self.probe} passes)" if self.probe and self.freeze_epochs
               else f"{self.freeze_epochs} frozen")
-    return f"{self.arch}, {sizes}, {frozen} + {self.epochs} unfrozen epochs"
+    fixres = f" + {self.fixres_epochs} at {self.fixres} px un-augmented (FixRes)" if self.fixres else ""
+    return f"{self.arch}, {sizes}, {frozen} + {self.epochs} unfrozen epochs{fixres}"
 
 # %% ../nbs/00a_core.ipynb #c022h
 COMPARISONS = dict(  # name -> the changes it makes to a recipe
-    frozen_only=lambda r: dict(freeze_epochs=r.freeze_epochs + r.epochs, epochs=0),
+    frozen_only=lambda r: dict(freeze_epochs=r.freeze_epochs + r.epochs, epochs=0, fixres=None),
     fine_tuned=lambda r: dict(freeze_epochs=max(r.freeze_epochs, 1), epochs=max(r.epochs, 1)),
-    no_augmentation=lambda r: dict(aug=False, freeze_size=None, min_size=None),
-    half_resolution=lambda r: {k: getattr(r, k) // 2 for k in ('size', 'item_size', 'freeze_size', 'min_size')
+    no_augmentation=lambda r: dict(aug=False, freeze_size=None, min_size=None, fixres=None),
+    half_resolution=lambda r: {k: getattr(r, k) // 2 for k in ('size', 'item_size', 'freeze_size', 'min_size', 'fixres')
                                if getattr(r, k)},
 )
 

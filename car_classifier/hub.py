@@ -65,6 +65,7 @@ is right about {round(20 * c['named_right'])} times in 20** (on validation: {c['
 {c['named_right']:.1%} of them right); when it is unsure of the car but names the make, the make was right
 {c['makes_named_right']} times in {c['makes_named']}. `car-classifier evaluate` draws the reliability diagram."""
                   if c and c.get('named_right') is not None else '')
+    more = f"\n\n{notes.strip()}" if notes.strip() else ''  # the run's own notes, as paragraphs of their own
     body = f"""
 # car_classifier: {what}, {len(cfg.classes)} Stanford Cars classes
 
@@ -85,7 +86,7 @@ one", with the make when the make's classes add up to {cfg.make_threshold:.0%} o
 all, and where, is said first by the finder that ships with the package (`car_classifier.finder`, an ImageNet
 `tf_efficientnet_lite0` in 8 bits): "not a car" when its car classes, its van classes (in the share the car model gives
 its vans) and its other road vehicles (in the share the car model is sure of its best guess) add up to less than its
-threshold; otherwise the car model sees the car's box.{calibrated}{notes}
+threshold; otherwise the car model sees the car's box.{calibrated}{more}
 
 ## Use
 

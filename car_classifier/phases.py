@@ -7,6 +7,7 @@ Docs: https://car-classifier.github.io/car_classifier/phases.html.md"""
 # %% ../nbs/01c_phases.ipynb #c003
 from __future__ import annotations
 import json, random, time
+from contextlib import contextmanager, nullcontext
 
 import numpy as np, torch
 import matplotlib.pyplot as plt
@@ -24,13 +25,14 @@ from torch.utils.data import TensorDataset
 
 from .core import LR_SUGGESTIONS, Recipe, alone
 from .distributed import broadcast_value, distributed_cbs
-from .learner import cars_metrics, plain_channels_last, uses_channels_last
+from .learner import ChannelsLastBatches, cars_metrics, plain_channels_last, uses_channels_last
 
 # %% auto #0
 __all__ = ['SUGGESTIONS', 'find_lr', 'epoch_ran', 'rng_state', 'set_rng_state', 'write_checkpoint', 'EpochCheckpoint',
            'read_checkpoint', 'BestModelSaver', 'EarlyStopper', 'HistoryLogger', 'training_cbs', 'unfrozen_lr',
            'size_schedule', 'resizing_tfms', 'image_side', 'set_image_side', 'ProgressiveResize', 'phase_sizes',
-           'body_features', 'probe_head', 'fine_tune_with_lr_find', 'plot_training']
+           'body_features', 'probe_head', 'MirrorHalf', 'served_images', 'fixres_lr', 'fine_tune_with_lr_find',
+           'plot_training']
 
 # %% ../nbs/01c_phases.ipynb #c027
 SUGGESTIONS = {name: getattr(SuggestionMethod, name.title()) for name in LR_SUGGESTIONS}  # valley, slide, ...
@@ -90,7 +92,7 @@ def read_checkpoint(learn:Learner) -> dict|None:
     f = learn.path/'checkpoint.json'
     if not f.exists(): return None
     state = json.loads(f.read_text())
-    learn.unfreeze() if state['phase'] == 'unfrozen' else learn.freeze()
+    learn.freeze() if state['phase'] == 'frozen' else learn.unfreeze()
     learn.load('last', with_opt=True)
     if (rng := learn.path/learn.model_dir/f'rng{rank_distrib()}.json').exists():
         set_rng_state(learn, json.loads(rng.read_text()))
@@ -186,15 +188,17 @@ def _fit_phase(learn, name, n_epochs, lr, div, start_epoch, record, extra_cbs):
                         reset_opt=start_epoch == 0 and num_distrib() > 1)
 
 def phase_sizes(final:int|None, freeze_epochs:int, epochs:int, freeze_size:int|None=None,
-                min_size:int|None=None) -> dict:
+                min_size:int|None=None, fixres:int|None=None, fixres_epochs:int=0) -> dict:
     "Image side of each epoch of each phase: frozen at `freeze_size` (<= `final`), unfrozen from `min_size` to `final`."
     if final is None:
-        if freeze_size or min_size:
-            raise ValueError("Progressive resizing (freeze_size, min_size) needs batch augmentation (aug=True), whose "
-                             "random crop resizes the batches")
-        return dict(frozen=None, unfrozen=None)
+        if freeze_size or min_size or fixres:
+            raise ValueError("Progressive resizing (freeze_size, min_size) and the FixRes phase (fixres) need batch "
+                             "augmentation (aug=True), whose random crop resizes the batches")
+        return dict(frozen=None, unfrozen=None, fixres=None)
     return dict(frozen=[min(freeze_size or final, final)] * freeze_epochs,
-                unfrozen=size_schedule(min(min_size or final, final), final, epochs))
+                unfrozen=size_schedule(min(min_size or final, final), final, epochs),
+                fixres=[fixres] * fixres_epochs if fixres else [])
+
 
 # %% ../nbs/01c_phases.ipynb #c037q
 def body_features(learn:Learner, dl) -> tuple[Tensor, Tensor]:
@@ -227,24 +231,55 @@ def probe_head(
     head.fit_one_cycle(passes, found['lr'])
     return {**_phase_record(head, 'frozen', found['lr'], 1, 0, found, None, time.time() - start), 'probe': passes}
 
+# %% ../nbs/01c_phases.ipynb #c037w
+class MirrorHalf(Callback):
+    "Mirror a random half of each training batch left to right (the only augmentation of the FixRes phase)."
+    order = ChannelsLastBatches.order - 1  # on fastai's image batch, before it becomes a plain channels-last tensor
+    def before_batch(self):
+        if not self.training: return
+        x = self.xb[0]
+        flip = torch.rand(len(x), device=x.device) < 0.5
+        self.learn.xb = (torch.where(flip[:, None, None, None], x.flip(-1), x), *self.xb[1:])
+
+@contextmanager
+def served_images(learn:Learner):
+    "Within the `with`, `learn` trains on its training images through the validation transforms, shuffled, mirrored."
+    dls = learn.dls
+    train = dls.test_dl(dls.train.items, with_labels=True, shuffle=True, drop_last=True, bs=dls.train.bs)
+    learn.dls = DataLoaders(train, dls.valid, path=dls.path, device=dls.device)
+    learn.add_cb(mirror := MirrorHalf())
+    try: yield learn
+    finally: learn.dls = dls; learn.remove_cb(mirror)
+
+
 # %% ../nbs/01c_phases.ipynb #c039
+def fixres_lr(record:dict, r:Recipe) -> float:
+    "The FixRes phase's top learning rate: the unfrozen phase's (as run, in `record`) / `r.fixres_div`."
+    unfrozen = next((p['lr'] for p in record['phases'] if p['phase'] == 'unfrozen'), None)
+    if unfrozen is None: raise ValueError("The FixRes phase (fixres) follows an unfrozen phase: give epochs above 0")
+    return unfrozen / r.fixres_div
+
 def fine_tune_with_lr_find(
     learn:Learner, # From `cars_learner`
-    r:Recipe|None=None, # Its freeze_epochs, epochs, suggest, div, lr_find_iters, freeze_size, min_size, probe, lr
+    r:Recipe|None=None, # Its phases: freeze_epochs, epochs, suggest, div, lr, freeze_size, min_size, probe, fixres...
     resume:bool=False, # Continue from `learn.path/checkpoint.json` when it exists
-    cbs:list|None=None, # Extra callbacks for both phases
+    cbs:list|None=None, # Extra callbacks for every phase
 ) -> dict:
-    "Frozen one-cycle at lr_find's rate, unfreeze, lr_find again, one-cycle at `slice(lr/r.div, lr)`; the record."
+    "Frozen one-cycle at lr_find's rate, unfreeze, lr_find again, one-cycle at `slice(lr/r.div, lr)` (then FixRes)."
     r = r or Recipe()
     if r.lr is not None and r.lr <= 0:
         raise ValueError(f"A learning rate must be above 0, not {r.lr}; leave it out to use lr_find's")
+    if r.fixres and (r.fixres < 16 or r.fixres_epochs < 1 or r.fixres_div <= 0):
+        raise ValueError(f"A FixRes phase needs a side of 16 px or more, 1 epoch or more and a divisor above 0, not "
+                         f"{r.fixres}, {r.fixres_epochs} and {r.fixres_div}; leave fixres out to skip the phase")
     state = read_checkpoint(learn) if resume else None
     record = state['record'] if state else dict(arch=getattr(learn, 'arch_name', None), div=r.div, phases=[])
     suggests = (r.suggest, r.suggest) if isinstance(r.suggest, str) else tuple(r.suggest)
     final = image_side(learn.dls.train)
-    plan = phase_sizes(final, r.freeze_epochs, r.epochs, r.freeze_size, r.min_size)
-    for i, (name, n_epochs) in enumerate((('frozen', r.freeze_epochs), ('unfrozen', r.epochs))):
-        if n_epochs == 0 or (state and (['frozen', 'unfrozen'].index(state['phase']) > i
+    plan = phase_sizes(final, r.freeze_epochs, r.epochs, r.freeze_size, r.min_size, r.fixres, r.fixres_epochs)
+    phases = (('frozen', r.freeze_epochs), ('unfrozen', r.epochs), ('fixres', r.fixres_epochs if r.fixres else 0))
+    for i, (name, n_epochs) in enumerate(phases):
+        if n_epochs == 0 or (state and ([n for n, _ in phases].index(state['phase']) > i
                                         or (state['phase'] == name and state['epoch'] + 1 >= n_epochs))):
             continue
         learn.freeze() if name == 'frozen' else learn.unfreeze()
@@ -252,19 +287,21 @@ def fine_tune_with_lr_find(
         else:
             sizes, resuming, start_time = plan[name], state is not None and state['phase'] == name, time.time()
             if sizes: set_image_side(learn.dls.train, sizes[0])  # lr_find sees the images the phase starts with
-            asked = name == 'unfrozen' and r.lr  # the unfrozen rate given: no lr_find
+            asked = name == 'fixres' or (name == 'unfrozen' and r.lr)  # the rate given: no lr_find
             found = None if resuming or asked else find_lr(learn, suggests[i], r.lr_find_iters)
             if sizes: set_image_side(learn.dls.train, final)
             # the unfrozen rate is kept near a frozen phase's on images; a probe's rate on features is no guide
             frozen_lr = next((p['lr'] for p in record['phases'] if p['phase'] == 'frozen' and not p.get('probe')),
                              None)
-            rate = (state['lr'] if resuming else found['lr'] if name == 'frozen'
-                    else r.lr or unfrozen_lr(found['lr'], frozen_lr))
+            rate = (state['lr'] if resuming else found['lr'] if name == 'frozen' else fixres_lr(record, r)
+                    if name == 'fixres' else r.lr or unfrozen_lr(found['lr'], frozen_lr))
             start = state['epoch'] + 1 if resuming else 0
             for cb in L(cbs).filter(lambda cb: isinstance(cb, _Resumable)):
                 cb.carried = state.get('trackers', {}).get(type(cb).__name__) if resuming else None
-            _fit_phase(learn, name, n_epochs, rate, r.div, start, record,
-                       [*([ProgressiveResize(sizes, final)] if sizes else []), *L(cbs)])
+            with served_images(learn) if name == 'fixres' else nullcontext():  # validated at its own size
+                _fit_phase(learn, name, n_epochs, rate, r.div, start, record,
+                           [*([ProgressiveResize(sizes, sizes[-1] if name == 'fixres' else final)] if sizes else []),
+                            *L(cbs)])
             phase = _phase_record(learn, name, rate, n_epochs, start, found, sizes, time.time() - start_time)
         record['phases'] = [p for p in record['phases'] if p['phase'] != name] + [phase]
         write_checkpoint(learn, name, n_epochs - 1, phase['lr'], record)

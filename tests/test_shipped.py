@@ -30,7 +30,7 @@ print(json.dumps(dict(model_dir=str(clf.model_dir), backend=clf.backend, int8=cl
     # float32 (stored in float16): 8 bits lost 1.8 points of validation top-1, over the 1 allowed; no mirror (twice the work)
     assert served == ('onnx', False, False, 196, []), served
     cfg = json.loads((MODEL/'config.json').read_text())
-    assert (cfg['train_size'], cfg['input_size']) == (224, 256)  # served larger than trained: chosen on validation
+    assert (cfg['train_size'], cfg['input_size']) == (256, 256)  # its last phase trained at the size served (FixRes)
     assert out['cam'] == [256, 256]  # Grad-CAM at the size the network sees
     assert 4 <= len(out['truth']) <= 6
     assert all(t in top5 for t, top5 in zip(out['truth'], out['top5'])), list(zip(out['truth'], out['top5']))
