@@ -199,7 +199,6 @@ def phase_sizes(final:int|None, freeze_epochs:int, epochs:int, freeze_size:int|N
                 unfrozen=size_schedule(min(min_size or final, final), final, epochs),
                 fixres=[fixres] * fixres_epochs if fixres else [])
 
-
 # %% ../nbs/01c_phases.ipynb #c037q
 def body_features(learn:Learner, dl) -> tuple[Tensor, Tensor]:
     "Features (the head's input after its pooling) and targets of every batch of `dl`, computed in evaluation mode."
@@ -250,7 +249,6 @@ def served_images(learn:Learner):
     learn.add_cb(mirror := MirrorHalf())
     try: yield learn
     finally: learn.dls = dls; learn.remove_cb(mirror)
-
 
 # %% ../nbs/01c_phases.ipynb #c039
 def fixres_lr(record:dict, r:Recipe) -> float:

@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np, pandas as pd, torch
 from fastcore.basics import ifnone
 from fastcore.foundation import L
+from fastai.callback.core import Callback
 
 from .budget import budget_plan
 from .core import Recipe, comparison_recipe, recipe
@@ -24,8 +25,8 @@ from .phases import fine_tune_with_lr_find, plot_training, training_cbs
 
 # %% auto #0
 __all__ = ['hardware_recipe', 'sized_recipe', 'recipe_dataloaders', 'fit_recipe', 'valid_images', 'save_examples',
-           'machine_record', 'kept_metrics', 'sized_for', 'choose_serving', 'train_model', 'tune_model',
-           'compare_configs']
+           'machine_record', 'kept_metrics', 'sized_for', 'choose_serving', 'ElapsedMinutes', 'elapsed_before',
+           'train_model', 'tune_model', 'compare_configs']
 
 # %% ../nbs/01e_train.ipynb #c047
 def hardware_recipe(cuda:bool|None=None) -> tuple[str, str]:
@@ -117,6 +118,20 @@ def choose_serving(model:str|Path, images:list, targets:list, sizes:list|None=No
     return (tune_input_size(model, images, targets, sizes=sizes, int8=int8),
             calibrate_served(model, images, targets, int8=int8))
 
+class ElapsedMinutes(Callback):
+    "After every epoch, the minutes the run has taken so far, those before a `--resume` included, into `elapsed.json`."
+    def __init__(self, path, prior:float=0.):
+        self.f, self.prior, self.start = Path(path)/'elapsed.json', prior, time.time()
+    def minutes(self) -> float: return self.prior + (time.time() - self.start) / 60
+    def after_epoch(self):
+        from fastai.torch_core import rank_distrib
+        if rank_distrib() == 0: self.f.write_text(json.dumps(dict(minutes=round(self.minutes(), 2))))
+
+def elapsed_before(out:str|Path, resume:bool) -> float:
+    "The minutes the run in `out` had taken when it stopped (0 unless resuming): its `elapsed.json`."
+    f = Path(out)/'elapsed.json'
+    return float(json.loads(f.read_text())['minutes']) if resume and f.exists() else 0.
+
 def train_model(
     df:pd.DataFrame, # From `cars_dataframe`, without the photos held out (`drop_files`)
     r:Recipe, # From `recipe`, sized to the data (`sized_for`)
@@ -134,8 +149,9 @@ def train_model(
     "Train `r` on `df` and write the model folder `out`; the metrics of the epoch kept (None in ranks other than 0)."
     from fastai.torch_core import num_distrib, rank_distrib
     from car_classifier.export import calibration_line, save_classifier, served_size_line
-    started, out = time.time(), Path(out)
-    cbs = training_cbs(patience=patience)
+    out = Path(out)
+    clock = ElapsedMinutes(out, elapsed_before(out, resume))  # a resumed run counts the time before it too
+    cbs = training_cbs(patience=patience) + [clock]
     learn, record = fit_recipe(df, r, weights, seed, valid_pct, num_workers, out, resume, cbs, budget, say, max_epochs,
                                split_seed)
     if rank_distrib() != 0: return None
@@ -144,10 +160,12 @@ def train_model(
     say(served_size_line(accuracy, out))
     say(calibration_line(calibration))
     save_examples(df, out/'examples')
+    minutes = round(clock.minutes(), 1)
+    (out/'elapsed.json').write_text(json.dumps(dict(minutes=minutes)))
     (out/'record.json').write_text(json.dumps(dict(**record, processes=max(num_distrib(), 1), seed=seed,
                                                    split_seed=ifnone(split_seed, seed), valid_pct=valid_pct,
                                                    held_out=list(held_out), machine=machine_record(),
-                                                   minutes=round((time.time() - started) / 60, 1)), indent=1))
+                                                   minutes=minutes), indent=1))
     plot_training(record).savefig(out/'training.png', dpi=80)
     return kept_metrics(record)
 
